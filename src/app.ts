@@ -1,0 +1,56 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type AppOptions } from './app.module';
+import { ErrorFilter, toErrorBody } from './common/error.filter';
+import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/app-config';
+import { Metrics } from './ops/metrics';
+
+/** Bodies are small JSON documents; anything larger is refused before parsing. */
+const BODY_LIMIT = 64 * 1024;
+
+/** Builds the whole service, ready to listen. Used by main.ts and by the end-to-end tests. */
+export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 } });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // JSON in and out: Fastify's default text/plain parser would let a string body reach validation.
+  fastify.removeContentTypeParser('text/plain');
+  // Errors raised by Fastify itself (bad JSON, wrong content type, body too large) get the contract's shape too.
+  fastify.setErrorHandler((err, _req, reply) => {
+    const body = toErrorBody(err);
+    void reply.status(body.statusCode).send(body);
+  });
+  recordRequestDurations(fastify, app.get(Metrics));
+  setupOpenApi(app);
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+function recordRequestDurations(fastify: FastifyInstance, metrics: Metrics): void {
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
+function setupOpenApi(app: NestFastifyApplication): void {
+  const doc = new DocumentBuilder()
+    .setTitle('Community card (智慧社区卡)')
+    .setDescription('Cards, payments, subsidies and doors on an append-only double-entry ledger. Contract: shared/docs/api.md.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysRepository } from './api-keys.repository';
+import { AuthGuard } from './auth.guard';
+import { BootstrapAdmin } from './bootstrap-admin';
+import { CreateApiKeyHandler } from './commands/create-api-key.handler';
+import { RevokeApiKeyHandler } from './commands/revoke-api-key.handler';
+
+@Module({
+  controllers: [ApiKeysController],
+  providers: [ApiKeysRepository, CreateApiKeyHandler, RevokeApiKeyHandler, BootstrapAdmin, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [ApiKeysRepository],
+})
+export class AuthModule {}

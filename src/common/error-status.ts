@@ -1,0 +1,46 @@
+import { DomainError } from './domain-error';
+import { LedgerError } from '../../ledger/errors';
+
+/** The one table from error codes to HTTP statuses. A code not listed here is a 400. */
+const STATUS: Record<string, number> = {
+  validation_failed: 400,
+  idempotency_key_required: 400,
+  unauthorized: 401,
+  insufficient_funds: 402,
+  forbidden: 403,
+  not_found: 404,
+  api_key_not_found: 404,
+  method_not_allowed: 405,
+  idempotency_key_in_progress: 409,
+  exists_with_different_body: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  account_not_found: 422,
+  currency_mismatch: 422,
+  invalid_amount: 422,
+  unbalanced_transfer: 422,
+  too_few_postings: 422,
+  invalid_transfer: 422,
+  too_many_requests: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+};
+
+export function statusForCode(code: string): number {
+  return STATUS[code] ?? 400;
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+}
+
+/** The contract's error body for errors the domain or the ledger raised; null for anything else. */
+export function errorBodyFor(err: unknown): ErrorBody | null {
+  if (err instanceof DomainError || err instanceof LedgerError) {
+    return { statusCode: statusForCode(err.code), code: err.code, message: err.message };
+  }
+  return null;
+}

@@ -1,0 +1,24 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { canonicalJson, sha256Hex } from '../../ledger/canonical';
+import type { AuthenticatedRequest } from '../auth/principal';
+import { DomainError } from './domain-error';
+import type { IdempotentRequest } from './idempotency';
+
+const KEY = /^[\x20-\x7e]{1,255}$/;
+
+type Request = AuthenticatedRequest & { headers: Record<string, unknown>; method: string; routeOptions?: { url?: string }; url: string; params?: unknown; body?: unknown };
+
+/**
+ * `@IdempotencyKey()`: the request's Idempotency-Key header with the fingerprint of
+ * what it asks for. Missing or malformed: 400 idempotency_key_required.
+ */
+export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext): IdempotentRequest => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  const key = req.headers['idempotency-key'];
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new DomainError('idempotency_key_required', 'an Idempotency-Key header of 1-255 printable ASCII characters is required');
+  }
+  if (!req.principal) throw new Error('IdempotencyKey used on a public route');
+  const what = { method: req.method, route: req.routeOptions?.url ?? req.url, params: req.params ?? {}, body: req.body ?? null };
+  return { apiKeyId: req.principal.keyId, key, fingerprint: sha256Hex(canonicalJson(what)) };
+});

@@ -1,0 +1,67 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const int = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const text = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Everything the service reads from its environment, validated once at start.
+ * Nothing else in the code base reads process.env.
+ */
+export class AppConfig {
+  @Transform(int) @IsInt() @Min(0) @Max(65535)
+  port = 3000;
+
+  /** Unset: the embedded PostgreSQL (PGlite) in dataDir. */
+  @Transform(text) @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  databaseUrl?: string;
+
+  @Transform(text) @IsString() @MinLength(1)
+  dataDir = './data';
+
+  @Transform(text) @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  adminApiKey?: string;
+
+  @Transform(text) @IsIn(LOG_LEVELS)
+  logLevel: (typeof LOG_LEVELS)[number] = 'info';
+
+  @Transform(int) @IsInt() @Min(1) @Max(200)
+  dbPoolMax = 20;
+
+  /** How often the sealer extends the hash chain; the contract promises within a second. */
+  @Transform(int) @IsInt() @Min(10) @Max(1000)
+  sealIntervalMs = 200;
+}
+
+const ENV_NAMES: Record<keyof AppConfig, string> = {
+  port: 'PORT',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'DATA_DIR',
+  adminApiKey: 'ADMIN_API_KEY',
+  logLevel: 'LOG_LEVEL',
+  dbPoolMax: 'DB_POOL_MAX',
+  sealIntervalMs: 'SEAL_INTERVAL_MS',
+};
+
+export class ConfigError extends Error {}
+
+/** Builds the config from an environment (process.env in production, a literal in tests). */
+export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<AppConfig> = {}): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [field, name] of Object.entries(ENV_NAMES)) {
+    if (env[name] !== undefined) raw[field] = env[name];
+  }
+  const config = Object.assign(plainToInstance(AppConfig, raw), overrides);
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `${ENV_NAMES[e.property as keyof AppConfig] ?? e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return config;
+}
+
+/** The one place the process environment is read. */
+export function configFromProcessEnv(overrides: Partial<AppConfig> = {}): AppConfig {
+  return loadConfig(process.env, overrides);
+}

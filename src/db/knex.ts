@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import { types as pgTypes } from 'pg';
+
+/** Bigint ids and counts come back as strings in both modes, like pg does by default. */
+pgTypes.setTypeParser(pgTypes.builtins.INT8, (v) => v);
+
+export interface DatabaseOptions {
+  /** A PostgreSQL server; when absent, the embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  poolMax: number;
+}
+
+export function createKnex(options: DatabaseOptions): Knex {
+  return options.databaseUrl ? serverKnex(options.databaseUrl, options.poolMax) : embeddedKnex(options.dataDir);
+}
+
+export function isEmbedded(knex: Knex): boolean {
+  return knex.client instanceof (ClientPgLite as unknown as new (...args: never[]) => object);
+}
+
+function serverKnex(url: string, poolMax: number): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, application_name: 'community-card' },
+    pool: {
+      min: 0,
+      max: poolMax,
+      // Timestamps are hashed into the ledger chain as text, so every session must agree on UTC.
+      afterCreate: (conn: { query: (sql: string, cb: (err?: Error) => void) => void }, done: (err?: Error) => void) =>
+        conn.query("SET TIME ZONE 'UTC'", (err) => done(err)),
+    },
+    acquireConnectionTimeout: 30000,
+  });
+}
+
+function embeddedKnex(dataDir: string): Knex {
+  const dir = resolve(dataDir);
+  // PGlite creates the data folder itself but not its parents.
+  mkdirSync(resolve(dir, '..'), { recursive: true });
+  const pglite = new PGlite(dir, { parsers: { [types.INT8]: (v: string) => v } });
+  const ready = pglite.waitReady.then(() => pglite.exec("SET TIME ZONE 'UTC'"));
+  return knexFactory({
+    client: ClientPgLite as unknown as Knex.Config['client'],
+    dialect: 'postgres',
+    connection: () => ({ pglite: withReady(pglite, ready) }) as never,
+  });
+}
+
+/** knex-pglite awaits `waitReady` before each use; make that include our session setup. */
+function withReady(pglite: PGlite, ready: Promise<unknown>): PGlite {
+  Object.defineProperty(pglite, 'waitReady', { get: () => ready, configurable: true });
+  return pglite;
+}

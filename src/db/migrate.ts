@@ -1,0 +1,20 @@
+import { configFromProcessEnv } from '../config/app-config';
+import { createKnex } from './knex';
+import { migrateLatest } from './migrations';
+
+/** `npm run migrate`: applies pending migrations to the configured database and exits. */
+async function main(): Promise<void> {
+  const config = configFromProcessEnv();
+  const knex = createKnex({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  try {
+    const applied = await migrateLatest(knex);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+  } finally {
+    await knex.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import * as apiKeys from '../../migrations/20261129000001_api_keys';
+import * as ledger from '../../migrations/20261129000002_ledger';
+import * as idempotency from '../../migrations/20261129000003_idempotency';
+
+/**
+ * The migrations, listed rather than discovered on disk, so the same code runs from
+ * TypeScript under jest and from compiled JavaScript in production. A test checks
+ * that every file in migrations/ is listed here.
+ */
+export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }> = {
+  '20261129000001_api_keys': apiKeys,
+  '20261129000002_ledger': ledger,
+  '20261129000003_idempotency': idempotency,
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
+
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ migrationSource: source })) as [number, string[]];
+  return applied;
+}
+
+export async function pendingMigrations(knex: Knex): Promise<number> {
+  const [, pending] = (await knex.migrate.list({ migrationSource: source })) as [unknown[], unknown[]];
+  return pending.length;
+}

@@ -1,0 +1,164 @@
+import type { Knex } from 'knex';
+import Decimal from 'decimal.js';
+import type { LedgerStore } from '../../ledger/store';
+import { CURRENCY, type Account, type StoredTransfer } from '../../ledger/types';
+import { formatMoney } from '../../ledger/money';
+import { canonicalJson } from '../../ledger/canonical';
+import { pgArray } from '../db/pg-array';
+
+/** Shards per hot account: enough that concurrent batches rarely pick the same row. */
+export const HOT_SHARDS = 16;
+
+/** A transfer id inserted by a concurrent transaction: retrying the whole transaction replays it. */
+export class ConcurrentTransferConflict extends Error {
+  readonly code = '40001';
+}
+
+interface AccountRow {
+  id: string;
+  owner_type: string;
+  owner_id: string;
+  kind: string;
+  may_go_negative: boolean;
+}
+
+/**
+ * The ledger's storage on PostgreSQL, bound to one database transaction. Every write
+ * is one set-based statement per table, however many transfers a call carries.
+ */
+export class KnexLedgerStore implements LedgerStore {
+  /** Each transaction credits hot accounts on one shard of its own choosing. */
+  private readonly shard = Math.floor(Math.random() * HOT_SHARDS);
+
+  constructor(private readonly trx: Knex) {}
+
+  async insertAccounts(accounts: Account[]): Promise<void> {
+    if (accounts.length === 0) return;
+    await this.trx.raw(
+      `INSERT INTO ledger_accounts (id, owner_type, owner_id, kind, currency, may_go_negative)
+       SELECT id, owner_type, owner_id, kind, ?, may_go_negative
+       FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[]) AS a(id, owner_type, owner_id, kind, may_go_negative)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        CURRENCY,
+        pgArray(accounts.map((a) => a.id)),
+        pgArray(accounts.map((a) => a.ownerType)),
+        pgArray(accounts.map((a) => a.ownerId)),
+        pgArray(accounts.map((a) => a.kind)),
+        pgArray(accounts.map((a) => a.mayGoNegative)),
+      ],
+    );
+    const guarded = accounts.filter((a) => !a.mayGoNegative).map((a) => a.id);
+    if (guarded.length === 0) return;
+    // The shard-0 row of a guarded account is what writers lock, so it must exist before the first transfer.
+    await this.trx.raw(
+      `INSERT INTO ledger_balances (account_id, shard, may_go_negative, balance)
+       SELECT a.id, 0, false, 0 FROM ledger_accounts a WHERE a.id = ANY(?::text[]) AND NOT a.may_go_negative
+       ON CONFLICT DO NOTHING`,
+      [pgArray(guarded)],
+    );
+  }
+
+  async findAccounts(ids: string[]): Promise<Account[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.trx.raw<{ rows: AccountRow[] }>(
+      'SELECT id, owner_type, owner_id, kind, may_go_negative FROM ledger_accounts WHERE id = ANY(?::text[])',
+      [pgArray(ids)],
+    );
+    return rows.map((r) => ({ id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, currency: CURRENCY, mayGoNegative: r.may_go_negative }));
+  }
+
+  async lockBalances(accountIds: string[]): Promise<Map<string, Decimal>> {
+    if (accountIds.length === 0) return new Map();
+    // ORDER BY makes every writer take these row locks in the same order: no deadlocks among them.
+    const { rows } = await this.trx.raw<{ rows: { account_id: string; balance: string }[] }>(
+      `SELECT account_id, balance::text FROM ledger_balances
+       WHERE account_id = ANY(?::text[]) AND shard = 0 ORDER BY account_id FOR UPDATE`,
+      [pgArray(accountIds)],
+    );
+    const locked = new Map(rows.map((r) => [r.account_id, new Decimal(r.balance)]));
+    const missing = accountIds.find((id) => !locked.has(id));
+    if (missing) throw new Error(`guarded account ${missing} has no balance row`);
+    return locked;
+  }
+
+  async findTransferHashes(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.trx.raw<{ rows: { id: string; body_hash: string }[] }>(
+      'SELECT id, body_hash FROM ledger_transactions WHERE id = ANY(?::uuid[])',
+      [pgArray(ids)],
+    );
+    return new Map(rows.map((r) => [r.id, r.body_hash]));
+  }
+
+  async append(transfers: StoredTransfer[], deltas: Map<string, Decimal>): Promise<void> {
+    const inserted = await this.trx.raw<{ rows: unknown[] }>(
+      `INSERT INTO ledger_transactions (id, kind, body_hash, metadata)
+       SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[])
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        pgArray(transfers.map((t) => t.id)),
+        pgArray(transfers.map((t) => t.kind)),
+        pgArray(transfers.map((t) => t.bodyHash)),
+        pgArray(transfers.map((t) => canonicalJson(t.metadata ?? {}))),
+      ],
+    );
+    if (inserted.rows.length !== transfers.length) throw new ConcurrentTransferConflict('a transfer id was written concurrently');
+
+    const entries = transfers.flatMap((t) => t.postings.map((p) => ({ transferId: t.id, accountId: p.accountId, amount: formatMoney(p.amount) })));
+    await this.trx.raw(
+      `INSERT INTO ledger_entries (transaction_id, account_id, amount)
+       SELECT * FROM unnest(?::uuid[], ?::text[], ?::numeric[])`,
+      [pgArray(entries.map((e) => e.transferId)), pgArray(entries.map((e) => e.accountId)), pgArray(entries.map((e) => e.amount))],
+    );
+
+    const changed = [...deltas].filter(([, d]) => !d.isZero()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const hot = new Set(await this.hotAccounts(changed.map(([id]) => id)));
+    await this.updateGuarded(changed.filter(([id]) => !hot.has(id)));
+    await this.addToHotShards(changed.filter(([id]) => hot.has(id)));
+  }
+
+  /** Guarded accounts change their shard-0 row, which `lockBalances` already holds. */
+  private async updateGuarded(changes: [string, Decimal][]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.trx.raw(
+      `UPDATE ledger_balances b SET balance = b.balance + d.delta
+       FROM unnest(?::text[], ?::numeric[]) AS d(account_id, delta)
+       WHERE b.account_id = d.account_id AND b.shard = 0`,
+      [pgArray(changes.map(([id]) => id)), pgArray(changes.map(([, d]) => formatMoney(d)))],
+    );
+  }
+
+  /** Hot accounts add to this transaction's shard, created on first use; rows in account order to avoid deadlocks. */
+  private async addToHotShards(changes: [string, Decimal][]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.trx.raw(
+      `INSERT INTO ledger_balances AS b (account_id, shard, may_go_negative, balance)
+       SELECT d.account_id, ?::smallint, true, d.delta
+       FROM unnest(?::text[], ?::numeric[]) WITH ORDINALITY AS d(account_id, delta, n)
+       ORDER BY d.n
+       ON CONFLICT (account_id, shard) DO UPDATE SET balance = b.balance + EXCLUDED.balance`,
+      [this.shard, pgArray(changes.map(([id]) => id)), pgArray(changes.map(([, d]) => formatMoney(d)))],
+    );
+  }
+
+  private async hotAccounts(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.trx.raw<{ rows: { id: string }[] }>(
+      'SELECT id FROM ledger_accounts WHERE id = ANY(?::text[]) AND may_go_negative',
+      [pgArray(ids)],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async balances(accountIds: string[]): Promise<Map<string, Decimal>> {
+    const result = new Map(accountIds.map((id) => [id, new Decimal(0)]));
+    if (accountIds.length === 0) return result;
+    const { rows } = await this.trx.raw<{ rows: { account_id: string; balance: string }[] }>(
+      'SELECT account_id, sum(balance)::text AS balance FROM ledger_balances WHERE account_id = ANY(?::text[]) GROUP BY account_id',
+      [pgArray(accountIds)],
+    );
+    for (const r of rows) result.set(r.account_id, new Decimal(r.balance));
+    return result;
+  }
+}

@@ -1,0 +1,4 @@
+import { Query } from '@nestjs/cqrs';
+import type { VerifyReport } from '../../../ledger/verify';
+
+export class VerifyLedgerQuery extends Query<VerifyReport> {}
