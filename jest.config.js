@@ -4,6 +4,8 @@ module.exports = {
   rootDir: '.',
   testMatch: ['<rootDir>/ledger/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
+  // @fastify/static (behind /docs) requires an ESM-only package that jest cannot require.
+  moduleNameMapper: { '^content-disposition$': '<rootDir>/test/support/content-disposition.js' },
   moduleFileExtensions: ['ts', 'js', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
