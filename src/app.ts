@@ -15,14 +15,15 @@ const BODY_LIMIT = 64 * 1024;
 /** Builds the whole service, ready to listen. Used by main.ts and by the end-to-end tests. */
 export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 } });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { bufferLogs: true });
+  // bodyParser off: Fastify's own JSON parser is the only one; Nest would add a form parser.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  // JSON in and out: Fastify's default text/plain parser would let a string body reach validation.
+  // JSON in and out: Fastify's text parser would let a string body reach validation.
   fastify.removeContentTypeParser('text/plain');
   // Errors raised by Fastify itself (bad JSON, wrong content type, body too large) get the contract's shape too.
   fastify.setErrorHandler((err, _req, reply) => {
@@ -34,6 +35,8 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
 
   await app.init();
   await fastify.ready();
+  // Start-up logs are buffered until the logger is attached; let them out now, not only at listen().
+  app.flushLogs();
   return app;
 }
 

@@ -1,4 +1,3 @@
-import './support/esm-packages';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ROLES, type Role } from '../src/auth/roles';
@@ -137,6 +136,7 @@ describe('POST /v1/api-keys', () => {
       ['role as a number', { role: 1, name: 'x' }, 'role'],
       ['missing name', { role: 'operator' }, 'name'],
       ['empty name', { role: 'operator', name: '' }, 'name'],
+      ['blank name', { role: 'operator', name: '   ' }, 'name'],
       ['name too long', { role: 'operator', name: 'n'.repeat(201) }, 'name'],
       ['name with a control character', { role: 'operator', name: 'a\nb' }, 'name'],
       ['name as a number', { role: 'operator', name: 12345 }, 'name'],
@@ -283,6 +283,10 @@ describe('who may create keys', () => {
     const res = await t.http.post('/v1/api-keys').set('Authorization', header).send({ role: 'admin', name: 'x' });
     expectError(res, 401, 'unauthorized');
     expect(await countKeys()).toBe(before);
+  });
+
+  test('the scheme is case-insensitive (RFC 9110)', async () => {
+    expect((await t.http.get('/v1/ledger/verify').set('Authorization', `bearer ${TEST_ADMIN_KEY}`)).status).toBe(200);
   });
 
   test('the stored hash itself is not a key', async () => {

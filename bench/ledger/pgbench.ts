@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { startCpuMeter, type CpuUse } from './cpu';
 import { cliConnection } from './options';
 
 const run = promisify(execFile);
@@ -19,6 +20,8 @@ export interface PgbenchResult {
   transactions: number | null;
   failed: number | null;
   version: string;
+  /** clientPercent is this Node process (idle while pgbench runs); machineBusyPercent includes pgbench and the server. */
+  cpu: CpuUse;
 }
 
 /** pgbench's built-in tpcb-like script: the server's own idea of small write transactions per second. */
@@ -27,7 +30,9 @@ export async function runPgbench(serverUrl: string, database: string, clients: n
   const version = (await run(PGBENCH, ['--version'])).stdout.trim();
   const threads = Math.min(2, clients);
   const args = [...conn, '-c', String(clients), '-j', String(threads), '-T', String(seconds), '-M', 'prepared', database];
+  const cpuMeter = startCpuMeter();
   const { stdout } = await run(PGBENCH, args, { env, maxBuffer: 16 << 20 });
+  const cpu = cpuMeter();
   const tps = number(stdout, /tps = ([\d.]+) \(without initial connection time\)/);
   if (tps === null) throw new Error(`could not find tps in pgbench output:\n${stdout}`);
   return {
@@ -41,6 +46,7 @@ export async function runPgbench(serverUrl: string, database: string, clients: n
     transactions: number(stdout, /number of transactions actually processed: (\d+)/),
     failed: number(stdout, /number of failed transactions: (\d+)/),
     version,
+    cpu,
   };
 }
 

@@ -53,7 +53,7 @@ export function printReport(r: BenchResult): void {
   console.log(`${m.cpuModel} x${m.cpuCount}, ${m.totalMemGiB} GiB, ${m.platform}, Node ${m.nodeVersion}, PostgreSQL ${m.postgresVersion}, synchronous_commit=${m.synchronousCommit}`);
   console.log(`load average at start: ${m.loadAverageAtStart.join(' ')}`);
   console.log('');
-  const header = ['scenario', 'transfers/s', 'txns/s', 'p50 ms', 'p99 ms', 'max ms', 'declines', 'errors', 'retries', 'x pgbench'];
+  const header = ['scenario', 'transfers/s', 'txns/s', 'p50 ms', 'p99 ms', 'max ms', 'declines', 'errors', 'retries', 'x pgbench', 'node cpu%', 'machine busy%'];
   const rows = r.scenarios.map((s) => [
     s.name,
     s.transfersPerSecond.toFixed(1),
@@ -65,12 +65,14 @@ export function printReport(r: BenchResult): void {
     String(s.errors),
     String(s.retries),
     s.ratioToPgbench.toFixed(3),
+    s.cpu.clientPercent.toFixed(1),
+    s.cpu.machineBusyPercent?.toFixed(1) ?? '-',
   ]);
   printTable(header, rows);
   for (const s of r.scenarios) for (const e of s.errorSamples) console.log(`  error in "${s.name}": ${e}`);
   console.log('');
   const p = r.pgbench;
-  console.log(`pgbench tpcb-like: ${p.tps.toFixed(1)} tps (without initial connection time), latency avg ${p.latencyAverageMs ?? '?'} ms, failed ${p.failed ?? '?'}`);
+  console.log(`pgbench tpcb-like: ${p.tps.toFixed(1)} tps (without initial connection time), latency avg ${p.latencyAverageMs ?? '?'} ms, failed ${p.failed ?? '?'}, machine busy ${p.cpu.machineBusyPercent ?? '-'}%`);
   console.log(`  ${p.command}  [scale ${p.scale}, ${p.version}]`);
   console.log('');
   console.log(`sealer catch-up: ${r.sealer.sealed} transactions sealed in ${r.sealer.seconds.toFixed(2)} s (${r.sealer.perSecond.toFixed(0)}/s)`);

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { inTransaction } from '../../src/db/transaction';
 import { ledgerFor } from '../../src/ledger/ledger-for';
 import type { Transfer } from '../../ledger/types';
+import { startCpuMeter, type CpuUse } from './cpu';
 import { pick, pickOther, transfer, type Fixture } from './fixture';
 
 const AMOUNT = '0.01';
@@ -55,6 +56,7 @@ export interface ScenarioResult {
   /** Extra attempts `inTransaction` made after serialization failures or deadlocks. */
   retries: number;
   errorSamples: string[];
+  cpu: CpuUse;
 }
 
 interface Tally {
@@ -74,9 +76,11 @@ export async function runScenario(knex: Knex, fixture: Fixture, scenario: Scenar
 
   const tally = newTally();
   const started = performance.now();
+  const cpuMeter = startCpuMeter();
   await writers(knex, fixture, scenario, clients, seconds * 1000, tally);
   // Writers finish the transaction they are in when time runs out, so measure to the last commit.
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuMeter();
 
   const sorted = Float64Array.from(tally.latencies).sort();
   return {
@@ -93,6 +97,7 @@ export async function runScenario(knex: Knex, fixture: Fixture, scenario: Scenar
     errors: tally.errors,
     retries: tally.retries,
     errorSamples: [...tally.errorSamples],
+    cpu,
   };
 }
 

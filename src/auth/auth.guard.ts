@@ -8,7 +8,8 @@ import { Forbidden, Unauthorized } from './auth.errors';
 import type { AuthenticatedRequest } from './principal';
 import { PUBLIC_KEY, ROLES_KEY, type Role } from './roles';
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,255})$/;
+/** The scheme is case-insensitive (RFC 9110); the key is 1-255 printable ASCII characters. */
+const BEARER = /^Bearer ([\x21-\x7e]{1,255})$/i;
 
 /**
  * Checks every request: public routes pass, every other route needs an unrevoked

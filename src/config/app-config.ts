@@ -20,7 +20,7 @@ export class AppConfig {
   @Transform(text) @IsString() @MinLength(1)
   dataDir = './data';
 
-  @Transform(text) @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  @Transform(text) @IsOptional() @IsString() @Matches(/^[\x21-\x7e]{24,255}$/, { message: 'ADMIN_API_KEY must be 24-255 printable ASCII characters without spaces' })
   adminApiKey?: string;
 
   @Transform(text) @IsIn(LOG_LEVELS)

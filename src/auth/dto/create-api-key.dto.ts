@@ -8,7 +8,7 @@ export class CreateApiKeyDto {
   role: Role;
 
   @ApiProperty({ example: 'Desk 3, Lujiazui service centre' })
-  @IsString() @MinLength(1) @MaxLength(200) @Matches(/^[^\x00-\x1f\x7f]*$/, { message: 'name must not contain control characters' })
+  @IsString() @MinLength(1) @MaxLength(200) @Matches(/^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$/, { message: 'name must not be blank or contain control characters' })
   name: string;
 
   @ApiPropertyOptional({ description: 'required for role merchant' })

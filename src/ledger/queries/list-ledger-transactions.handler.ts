@@ -5,8 +5,12 @@ import { InjectKnex } from '../../db/database.module';
 import { KnexAuditSource } from '../knex-audit.source';
 import { ListLedgerTransactionsQuery, type LedgerTransactionView } from './list-ledger-transactions.query';
 
-const isPosition = (v: unknown): v is { after: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { after?: unknown }).after === 'string' && /^[0-9]{1,19}$/.test((v as { after: string }).after);
+const MAX_POSITION = 9223372036854775807n; // PostgreSQL's bigint
+
+const isPosition = (v: unknown): v is { after: string } => {
+  const after = (v as { after?: unknown } | null)?.after;
+  return typeof after === 'string' && /^[0-9]{1,19}$/.test(after) && BigInt(after) <= MAX_POSITION;
+};
 
 /**
  * Lists transactions in chain order: the order in which they were sealed, which never
