@@ -76,6 +76,15 @@ export class Ledger {
   }
 
   /**
+   * Locks accounts that may not go negative and returns their balances, for a caller
+   * that must move exactly what is there (paying out a wallet when a card is closed).
+   * The locks hold until the caller's transaction ends.
+   */
+  lockBalances(accountIds: string[]): Promise<Map<string, Decimal>> {
+    return this.store.lockBalances([...new Set(accountIds)]);
+  }
+
+  /**
    * A transfer id seen before is a retry: same body replays, another body is refused.
    * A repeat inside the same call takes the outcome of its first occurrence.
    */

@@ -3,12 +3,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
+import { CardsModule } from './cards/cards.module';
 import { CommonModule } from './common/common.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { OpsModule } from './ops/ops.module';
+import { ResidentsModule } from './residents/residents.module';
 
 export interface AppOptions {
   /** Where logs go; stdout unless a test captures them. */
@@ -39,6 +41,8 @@ export class AppModule {
         OpsModule,
         AuthModule,
         LedgerModule,
+        ResidentsModule,
+        CardsModule,
       ],
     };
   }

@@ -83,3 +83,10 @@ export class Idempotency {
     return { statusCode: row.status_code, body: row.body, replayed: true };
   }
 }
+
+/** Answers with a stored or fresh outcome: its status, and `Idempotent-Replayed: true` on a replay. */
+export function sendOutcome<T>(reply: { status(code: number): unknown; header(name: string, value: string): unknown }, outcome: Outcome<T>): T {
+  reply.status(outcome.statusCode);
+  if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
+  return outcome.body;
+}

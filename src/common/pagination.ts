@@ -30,3 +30,9 @@ export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown
   }
   throw new ValidationFailed('cursor: not a cursor this endpoint issued');
 }
+
+/** A cursor over a bigint identity column (18 digits stay below bigint's maximum). */
+export const isIdCursor = (v: unknown): v is { id: string } => {
+  const id = (v as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && /^[0-9]{1,18}$/.test(id);
+};

@@ -29,6 +29,13 @@ export class AppConfig {
   @Transform(int) @IsInt() @Min(1) @Max(200)
   dbPoolMax = 20;
 
+  /**
+   * The key of the keyed hash by which resident ID numbers are found. Unset: generated
+   * into DATA_DIR on first start (set it explicitly when several instances share a database).
+   */
+  @Transform(text) @IsOptional() @IsString() @MinLength(32, { message: 'ID_NUMBER_KEY must be at least 32 characters' })
+  idNumberKey?: string;
+
   /** How often the sealer extends the hash chain; the contract promises within a second. */
   @Transform(int) @IsInt() @Min(10) @Max(1000)
   sealIntervalMs = 200;
@@ -42,6 +49,7 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   logLevel: 'LOG_LEVEL',
   dbPoolMax: 'DB_POOL_MAX',
   sealIntervalMs: 'SEAL_INTERVAL_MS',
+  idNumberKey: 'ID_NUMBER_KEY',
 };
 
 export class ConfigError extends Error {}

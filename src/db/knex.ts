@@ -5,8 +5,12 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { types as pgTypes } from 'pg';
 
-/** Bigint ids and counts come back as strings in both modes, like pg does by default. */
+/**
+ * Both modes return bigints as strings (pg's default) and dates as 'YYYY-MM-DD'
+ * strings: a birth date is a calendar day, not an instant in the server's time zone.
+ */
 pgTypes.setTypeParser(pgTypes.builtins.INT8, (v) => v);
+pgTypes.setTypeParser(pgTypes.builtins.DATE, (v) => v);
 
 export interface DatabaseOptions {
   /** A PostgreSQL server; when absent, the embedded PGlite in `dataDir`. */
@@ -38,11 +42,12 @@ function serverKnex(url: string, poolMax: number): Knex {
   });
 }
 
+/** DATA_DIR holds the database in `pgdata/` next to the service's own files (its keys). */
 function embeddedKnex(dataDir: string): Knex {
-  const dir = resolve(dataDir);
+  const dir = resolve(dataDir, 'pgdata');
   // PGlite creates the data folder itself but not its parents.
-  mkdirSync(resolve(dir, '..'), { recursive: true });
-  const pglite = new PGlite(dir, { parsers: { [types.INT8]: (v: string) => v } });
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const pglite = new PGlite(dir, { parsers: { [types.INT8]: (v: string) => v, [types.DATE]: (v: string) => v } });
   const ready = pglite.waitReady.then(() => pglite.exec("SET TIME ZONE 'UTC'"));
   return knexFactory({
     client: ClientPgLite as unknown as Knex.Config['client'],

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as apiKeys from '../../migrations/20261129000001_api_keys';
 import * as ledger from '../../migrations/20261129000002_ledger';
 import * as idempotency from '../../migrations/20261129000003_idempotency';
+import * as residentsCards from '../../migrations/20261129000004_residents_cards';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261129000001_api_keys': apiKeys,
   '20261129000002_ledger': ledger,
   '20261129000003_idempotency': idempotency,
+  '20261129000004_residents_cards': residentsCards,
 };
 
 const source: Knex.MigrationSource<string> = {

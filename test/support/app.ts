@@ -9,6 +9,7 @@ import { KNEX } from '../../src/db/database.module';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export const TEST_ADMIN_KEY = 'cck_test-admin-key-0123456789abcdefghijklmnop';
+export const TEST_ID_NUMBER_KEY = 'test-id-number-key-0123456789abcdefghijklmnop';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -24,7 +25,15 @@ export async function startTestApp(options: { config?: Partial<AppConfig>; logSt
   const db = options.db ?? (await createTestDatabase());
   const config = loadConfig(
     {},
-    { databaseUrl: db.databaseUrl, dataDir: db.dataDir, adminApiKey: TEST_ADMIN_KEY, logLevel: 'silent', sealIntervalMs: 50, ...options.config },
+    {
+      databaseUrl: db.databaseUrl,
+      dataDir: db.dataDir,
+      adminApiKey: TEST_ADMIN_KEY,
+      idNumberKey: TEST_ID_NUMBER_KEY,
+      logLevel: 'silent',
+      sealIntervalMs: 50,
+      ...options.config,
+    },
   );
   const app = await createApp(config, { logStream: options.logStream });
   return {

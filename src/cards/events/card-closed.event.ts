@@ -1,0 +1,8 @@
+export class CardClosedEvent {
+  constructor(
+    readonly cardId: string,
+    readonly uid: string,
+    readonly residentId: string,
+    readonly refunded: string,
+  ) {}
+}

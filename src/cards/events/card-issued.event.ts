@@ -1,0 +1,7 @@
+export class CardIssuedEvent {
+  constructor(
+    readonly cardId: string,
+    readonly uid: string,
+    readonly residentId: string,
+  ) {}
+}

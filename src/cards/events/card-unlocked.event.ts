@@ -1,0 +1,7 @@
+export class CardUnlockedEvent {
+  constructor(
+    readonly cardId: string,
+    readonly uid: string,
+    readonly residentId: string,
+  ) {}
+}

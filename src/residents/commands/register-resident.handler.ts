@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import type { Knex } from 'knex';
+import { ValidationFailed } from '../../common/domain-error';
+import { Secrets } from '../../config/secrets';
+import { InjectKnex } from '../../db/database.module';
+import { ResidentRegisteredEvent } from '../events/resident-registered.event';
+import { birthDateOf, hashIdNumber, maskIdNumber } from '../id-number';
+import { residentView, type ResidentView } from '../resident.view';
+import { ResidentExists } from '../residents.errors';
+import { ResidentsRepository } from '../residents.repository';
+import { RegisterResidentCommand } from './register-resident.command';
+
+@CommandHandler(RegisterResidentCommand)
+export class RegisterResidentHandler implements ICommandHandler<RegisterResidentCommand> {
+  constructor(
+    @InjectKnex() private readonly knex: Knex,
+    private readonly residents: ResidentsRepository,
+    private readonly secrets: Secrets,
+    private readonly events: EventBus,
+  ) {}
+
+  async execute({ resident: r }: RegisterResidentCommand): Promise<ResidentView> {
+    if (birthDateOf(r.idNumber) !== r.birthDate) throw new ValidationFailed('birthDate: does not match the birth date in idNumber');
+    const id = randomUUID();
+    const inserted = await this.residents.insert(this.knex, {
+      id,
+      name: r.name,
+      idNumberHash: hashIdNumber(r.idNumber, this.secrets.idNumberKey),
+      idNumberMasked: maskIdNumber(r.idNumber),
+      birthDate: r.birthDate,
+      phone: r.phone ?? null,
+      address: r.address,
+      tags: r.tags ?? [],
+    });
+    if (!inserted) throw new ResidentExists();
+    this.events.publish(new ResidentRegisteredEvent(id));
+    return residentView((await this.residents.findById(this.knex, id))!);
+  }
+}

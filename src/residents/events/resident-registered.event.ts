@@ -1,0 +1,3 @@
+export class ResidentRegisteredEvent {
+  constructor(readonly residentId: string) {}
+}
