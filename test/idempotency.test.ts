@@ -85,7 +85,7 @@ test('work done before a domain error is rolled back, the error is kept', async 
     await payment(wallet.id, source.id, '4.00')(trx);
     throw new DomainError('card_not_active', 'the card is locked');
   });
-  expect(outcome).toMatchObject({ statusCode: 400, body: { code: 'card_not_active' } });
+  expect(outcome).toMatchObject({ statusCode: 409, body: { code: 'card_not_active' } });
   expect(await balanceOf(knex, wallet.id)).toBe('10.00');
   expect(await knex('idempotency_keys').where({ api_key_id: req.apiKeyId, key: 'partial' })).toHaveLength(1);
 });
