@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
-import { ErrorFilter, toErrorBody } from './common/error.filter';
+import { ErrorFilter } from './common/error.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { Metrics } from './ops/metrics';
@@ -25,11 +25,6 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   // JSON in and out: Fastify's text parser would let a string body reach validation.
   fastify.removeContentTypeParser('text/plain');
-  // Errors raised by Fastify itself (bad JSON, wrong content type, body too large) get the contract's shape too.
-  fastify.setErrorHandler((err, _req, reply) => {
-    const body = toErrorBody(err);
-    void reply.status(body.statusCode).send(body);
-  });
   recordRequestDurations(fastify, app.get(Metrics));
   setupOpenApi(app);
 
