@@ -47,6 +47,17 @@ export async function up(knex: Knex): Promise<void> {
       reason text NOT NULL,
       retired_at timestamptz NOT NULL DEFAULT now()
     )`,
+    // A UID retired by a concurrent close must not slip past the issuing desk's earlier
+    // check: this runs after the row is in (and after any wait on the UID index), and its
+    // query sees what committed meanwhile.
+    `CREATE FUNCTION cards_reject_retired_uid() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM retired_uids WHERE uid = NEW.uid) THEN
+        RAISE EXCEPTION 'UID % was retired', NEW.uid USING ERRCODE = 'check_violation', CONSTRAINT = 'cards_uid_not_retired';
+      END IF;
+      RETURN NULL;
+    END $$`,
+    `CREATE TRIGGER cards_uid_not_retired AFTER INSERT ON cards FOR EACH ROW EXECUTE FUNCTION cards_reject_retired_uid()`,
     `CREATE TABLE card_events (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       card_id uuid NOT NULL REFERENCES cards (id),

@@ -9,7 +9,9 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { MerchantsModule } from './merchants/merchants.module';
 import { OpsModule } from './ops/ops.module';
+import { PaymentsModule } from './payments/payments.module';
 import { ResidentsModule } from './residents/residents.module';
 
 export interface AppOptions {
@@ -43,6 +45,8 @@ export class AppModule {
         LedgerModule,
         ResidentsModule,
         CardsModule,
+        MerchantsModule,
+        PaymentsModule,
       ],
     };
   }

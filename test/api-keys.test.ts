@@ -2,9 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ROLES, type Role } from '../src/auth/roles';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
-import { apiKey } from './support/factories';
+import { apiKey, merchant } from './support/factories';
 
 let t: TestApp;
+/** A request body per role; the merchant's id is filled in once its merchant exists. */
+const bodies: Record<Role, Record<string, unknown>> = {
+  admin: { role: 'admin', name: 'second admin' },
+  operator: { role: 'operator', name: 'Desk 3, Lujiazui service centre' },
+  merchant: { role: 'merchant', name: 'canteen till 1', merchantId: undefined },
+  door: { role: 'door', name: 'gate controller', doorIds: [randomUUID(), randomUUID()] },
+  auditor: { role: 'auditor', name: '审计 district auditor' },
+};
 /** Everything the app logged, to check that keys never reach a log line. */
 const logLines: string[] = [];
 
@@ -16,6 +24,7 @@ beforeAll(async () => {
     },
   });
   t = await startTestApp({ config: { logLevel: 'info' }, logStream });
+  bodies.merchant.merchantId = (await merchant(t)).id;
 });
 afterAll(async () => {
   await t?.close();
@@ -47,13 +56,6 @@ describe('the bootstrap admin key', () => {
 });
 
 describe('POST /v1/api-keys', () => {
-  const bodies: Record<Role, Record<string, unknown>> = {
-    admin: { role: 'admin', name: 'second admin' },
-    operator: { role: 'operator', name: 'Desk 3, Lujiazui service centre' },
-    merchant: { role: 'merchant', name: 'canteen till 1', merchantId: randomUUID() },
-    door: { role: 'door', name: 'gate controller', doorIds: [randomUUID(), randomUUID()] },
-    auditor: { role: 'auditor', name: '审计 district auditor' },
-  };
   /** What each role may do among the calls that exist: admin creates keys; auditor and admin verify. */
   const allowed: Record<Role, { createKey: number; verify: number }> = {
     admin: { createKey: 201, verify: 200 },
@@ -124,6 +126,12 @@ describe('POST /v1/api-keys', () => {
     expect(res.body.doorIds).toEqual([door]);
     const row = await t.knex('api_keys').where({ id: res.body.id }).first('door_ids');
     expect(row.door_ids).toEqual([door]);
+  });
+
+  test('a merchant key for a merchant that does not exist: 404 merchant_not_found, nothing stored', async () => {
+    const before = await countKeys();
+    expectError(await t.http.post('/v1/api-keys').set(admin).send({ role: 'merchant', name: 'x', merchantId: randomUUID() }), 404, 'merchant_not_found');
+    expect(await countKeys()).toBe(before);
   });
 
   describe('bad input: 400 validation_failed naming the field, and nothing stored', () => {

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 async function apiKeyId(): Promise<string> {
   const id = randomUUID();
-  await new ApiKeysRepository().insert(knex, { id, role: 'merchant', name: 't', keyHash: randomUUID(), keyPrefix: 'x', merchantId: randomUUID(), doorIds: null, createdBy: null });
+  await new ApiKeysRepository().insert(knex, { id, role: 'operator', name: 't', keyHash: randomUUID(), keyPrefix: 'x', merchantId: null, doorIds: null, createdBy: null });
   return id;
 }
 

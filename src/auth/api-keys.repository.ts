@@ -64,6 +64,10 @@ export class ApiKeysRepository {
     return rows.length === 1;
   }
 
+  async merchantExists(db: Knex, merchantId: string): Promise<boolean> {
+    return (await db('merchants').where({ id: merchantId }).first('id')) !== undefined;
+  }
+
   async hasActiveAdmin(db: Knex | Knex.Transaction): Promise<boolean> {
     const row = await db('api_keys').where({ role: 'admin' }).whereNull('revoked_at').first('id');
     return row !== undefined;

@@ -7,6 +7,7 @@ import { Roles } from '../auth/roles';
 import { IdempotencyKey } from '../common/idempotency-key.decorator';
 import { sendOutcome, type IdempotentRequest } from '../common/idempotency';
 import { PageQuery, type Page } from '../common/pagination';
+import { NoBody } from '../common/no-body.pipe';
 import { uuidParam } from '../common/uuid.param';
 import type { StatementLine } from '../ledger/statement';
 import type { CardView } from './card.view';
@@ -65,7 +66,7 @@ export class CardsController {
   @Post('cards/:id/unlock')
   @Roles('admin', 'operator')
   @HttpCode(200)
-  unlock(@Param('id', uuidParam) id: string, @CurrentPrincipal() by: Principal): Promise<CardView> {
+  unlock(@Param('id', uuidParam) id: string, @Body(NoBody) _: undefined, @CurrentPrincipal() by: Principal): Promise<CardView> {
     return this.commands.execute(new UnlockCardCommand(id, by));
   }
 
@@ -79,6 +80,7 @@ export class CardsController {
   @Roles('admin', 'operator')
   async close(
     @Param('id', uuidParam) id: string,
+    @Body(NoBody) _: undefined,
     @IdempotencyKey() idempotency: IdempotentRequest,
     @CurrentPrincipal() by: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Knex } from 'knex';
 import type { Principal } from '../auth/principal';
 import type { CardRow, CardStatus, LockReason } from './card.view';
-import { ResidentHasCard, UidInUse } from './cards.errors';
+import { ResidentHasCard, UidInUse, UidRetired } from './cards.errors';
 
 const COLUMNS = ['id', 'uid', 'resident_id', 'status', 'lock_reason', 'replaces_card_id', 'issued_at'];
 
@@ -30,10 +30,11 @@ export interface CardEventRow {
   created_at: Date;
 }
 
-/** Unique indexes that carry business rules, and the error each one means. */
-const UNIQUE_RULES: Record<string, () => Error> = {
+/** Constraints that carry business rules, and the error each one means. */
+const RULES: Record<string, () => Error> = {
   cards_uid_in_use: () => new UidInUse(),
   cards_one_per_resident: () => new ResidentHasCard(),
+  cards_uid_not_retired: () => new UidRetired(),
 };
 
 @Injectable()
@@ -46,7 +47,7 @@ export class CardsRepository {
         .returning(COLUMNS);
       return row as CardRow;
     } catch (err) {
-      const rule = uniqueRuleBroken(err);
+      const rule = ruleBroken(err);
       throw rule ? rule() : err;
     }
   }
@@ -110,9 +111,9 @@ export class CardsRepository {
   }
 }
 
-function uniqueRuleBroken(err: unknown): (() => Error) | undefined {
+function ruleBroken(err: unknown): (() => Error) | undefined {
   const e = err as { code?: string; constraint?: string; message?: string };
-  if (e.code !== '23505') return undefined;
-  const name = e.constraint ?? Object.keys(UNIQUE_RULES).find((n) => e.message?.includes(n));
-  return name ? UNIQUE_RULES[name] : undefined;
+  if (e.code !== '23505' && e.code !== '23514') return undefined;
+  const name = e.constraint ?? Object.keys(RULES).find((n) => e.message?.includes(n));
+  return name ? RULES[name] : undefined;
 }

@@ -33,8 +33,19 @@ export function toErrorBody(err: unknown): ErrorBody {
     const code = CODE_FOR_STATUS[status] ?? 'bad_request';
     return { statusCode: status, code, message: clientMessage(err, code) };
   }
-  logger.error({ err }, 'unhandled error');
+  logger.error({ err: loggable(err) }, 'unhandled error');
   return { statusCode: 500, code: 'internal_error', message: 'internal error' };
+}
+
+/**
+ * What of an unexpected error may be logged. PostgreSQL's `detail` ("Failing row
+ * contains (...)") and PGlite's `params` carry the row's values, phone numbers
+ * included, so only the error's kind, codes and stack are kept.
+ */
+function loggable(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const e = err as Error & { code?: unknown; constraint?: unknown; table?: unknown; column?: unknown };
+  return { type: e.name, message: e.message, code: e.code, constraint: e.constraint, table: e.table, column: e.column, stack: e.stack };
 }
 
 function clientMessage(err: unknown, code: string): string {

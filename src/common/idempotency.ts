@@ -47,10 +47,15 @@ export class Idempotency {
       });
     } catch (err) {
       if (!(err instanceof AlreadyClaimed)) throw err;
-      const replay = await this.stored<T>(this.knex, req);
-      if (!replay) throw new DomainError('idempotency_key_in_progress', 'a request with this Idempotency-Key is still being processed');
-      return replay;
+      return this.replay<T>(req);
     }
+  }
+
+  /** The stored outcome of a request whose key another transaction claimed and has committed. */
+  async replay<T>(req: IdempotentRequest): Promise<Outcome<T>> {
+    const stored = await this.stored<T>(this.knex, req);
+    if (!stored) throw new DomainError('idempotency_key_in_progress', 'a request with this Idempotency-Key is still being processed');
+    return stored;
   }
 
   private async claim(trx: Knex.Transaction, req: IdempotentRequest): Promise<boolean> {

@@ -36,6 +36,10 @@ export class AppConfig {
   @Transform(text) @IsOptional() @IsString() @MinLength(32, { message: 'ID_NUMBER_KEY must be at least 32 characters' })
   idNumberKey?: string;
 
+  /** The most cash a wallet may hold; a top-up past it is refused (stored-value limit). */
+  @Transform(text) @Matches(/^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$/, { message: 'CASH_BALANCE_CAP must be an amount in yuan, like 5000.00' })
+  cashBalanceCap = '5000.00';
+
   /** How often the sealer extends the hash chain; the contract promises within a second. */
   @Transform(int) @IsInt() @Min(10) @Max(1000)
   sealIntervalMs = 200;
@@ -50,6 +54,7 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   dbPoolMax: 'DB_POOL_MAX',
   sealIntervalMs: 'SEAL_INTERVAL_MS',
   idNumberKey: 'ID_NUMBER_KEY',
+  cashBalanceCap: 'CASH_BALANCE_CAP',
 };
 
 export class ConfigError extends Error {}

@@ -3,6 +3,7 @@ import * as apiKeys from '../../migrations/20261129000001_api_keys';
 import * as ledger from '../../migrations/20261129000002_ledger';
 import * as idempotency from '../../migrations/20261129000003_idempotency';
 import * as residentsCards from '../../migrations/20261129000004_residents_cards';
+import * as money from '../../migrations/20261129000005_money';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261129000002_ledger': ledger,
   '20261129000003_idempotency': idempotency,
   '20261129000004_residents_cards': residentsCards,
+  '20261129000005_money': money,
 };
 
 const source: Knex.MigrationSource<string> = {

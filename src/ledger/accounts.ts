@@ -13,3 +13,12 @@ export function cashWalletId(residentId: string): string {
 export function cashWallet(residentId: string): Account {
   return { id: cashWalletId(residentId), ownerType: 'resident', ownerId: residentId, kind: 'cash_wallet', currency: 'CNY', mayGoNegative: false };
 }
+
+/** What the service owes a merchant; credited by every payment, so it is a hot (sharded) account. */
+export function merchantAccountId(merchantId: string): string {
+  return `merchant:${merchantId}`;
+}
+
+export function merchantAccount(merchantId: string): Account {
+  return { id: merchantAccountId(merchantId), ownerType: 'merchant', ownerId: merchantId, kind: 'merchant', currency: 'CNY', mayGoNegative: true };
+}

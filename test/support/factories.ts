@@ -6,9 +6,17 @@ import { ledgerFor } from '../../src/ledger/ledger-for';
 import type { Account, Transfer } from '../../ledger/types';
 import { bearer, TEST_ADMIN_KEY, type TestApp } from './app';
 
-/** Creates an API key through the API and returns it with its id. */
+/** Creates a merchant (and its ledger account) through the API. */
+export async function merchant(t: TestApp, category = 'canteen'): Promise<{ id: string; name: string; category: string }> {
+  const res = await t.http.post('/v1/merchants').set(bearer(TEST_ADMIN_KEY)).send({ name: `${category} ${randomUUID().slice(0, 8)}`, category });
+  if (res.status !== 201) throw new Error(`creating a merchant failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Creates an API key through the API and returns it with its id; a merchant key gets a merchant of its own unless given one. */
 export async function apiKey(t: TestApp, role: Role, extra: { merchantId?: string; doorIds?: string[] } = {}): Promise<{ id: string; key: string }> {
-  const scope = role === 'merchant' ? { merchantId: extra.merchantId ?? randomUUID() } : role === 'door' ? { doorIds: extra.doorIds ?? [randomUUID()] } : {};
+  const scope =
+    role === 'merchant' ? { merchantId: extra.merchantId ?? (await merchant(t)).id } : role === 'door' ? { doorIds: extra.doorIds ?? [randomUUID()] } : {};
   const res = await t.http.post('/v1/api-keys').set(bearer(TEST_ADMIN_KEY)).send({ role, name: `${role} for tests`, ...scope });
   if (res.status !== 201) throw new Error(`creating a ${role} key failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, key: res.body.key };

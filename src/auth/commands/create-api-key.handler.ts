@@ -3,6 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { Knex } from 'knex';
 import { ValidationFailed } from '../../common/domain-error';
 import { InjectKnex } from '../../db/database.module';
+import { MerchantNotFound } from '../../merchants/merchants.errors';
 import { generateApiKey, hashApiKey, keyPrefix } from '../api-key-secret';
 import { ApiKeysRepository } from '../api-keys.repository';
 import type { ApiKeyCreatedDto } from '../dto/create-api-key.dto';
@@ -20,6 +21,7 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
     if (cmd.role !== 'merchant' && cmd.merchantId !== undefined) throw new ValidationFailed('merchantId: only for role merchant');
     if (cmd.role !== 'door' && cmd.doorIds !== undefined) throw new ValidationFailed('doorIds: only for role door');
 
+    if (cmd.merchantId !== undefined && !(await this.keys.merchantExists(this.knex, cmd.merchantId))) throw new MerchantNotFound();
     const id = randomUUID();
     const key = generateApiKey();
     const doorIds = cmd.doorIds ? [...new Set(cmd.doorIds.map((d) => d.toLowerCase()))] : null;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsDateString, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsDateString, IsDefined, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { AddressDto, PLAIN_TEXT } from './address.dto';
 import { IsIdNumber, IsPhone, TAG, toIdNumber, toPhone } from './resident-fields';
 
@@ -22,7 +22,7 @@ export class RegisterResidentDto {
   phone?: string;
 
   @ApiProperty({ type: AddressDto })
-  @ValidateNested() @Type(() => AddressDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => AddressDto)
   address: AddressDto;
 
   @ApiPropertyOptional({ type: [String], example: ['dibao'] })

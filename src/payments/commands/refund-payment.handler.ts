@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import Decimal from 'decimal.js';
+import type { Knex } from 'knex';
+import { formatMoney } from '../../../ledger/money';
+import { assertMerchantScope } from '../../auth/scope';
+import { Idempotency, type Outcome } from '../../common/idempotency';
+import { merchantAccountId } from '../../ledger/accounts';
+import { ledgerFor } from '../../ledger/ledger-for';
+import { fundingView, planRefund } from '../funding';
+import { fromStoredFunding, toStoredFunding } from '../payment.view';
+import { PaymentNotFound, PaymentNotRefundable, RefundExceedsPayment } from '../payments.errors';
+import { PaymentsRepository } from '../payments.repository';
+import { RefundPaymentCommand, type RefundDone } from './refund-payment.command';
+
+/**
+ * A refund, partial or whole, back to the wallets the payment drew from. The payment's
+ * row is locked, so concurrent refunds of one payment take turns and can never add up
+ * to more than it.
+ */
+@CommandHandler(RefundPaymentCommand)
+export class RefundPaymentHandler implements ICommandHandler<RefundPaymentCommand> {
+  constructor(
+    private readonly idempotency: Idempotency,
+    private readonly payments: PaymentsRepository,
+  ) {}
+
+  execute(cmd: RefundPaymentCommand): Promise<Outcome<RefundDone>> {
+    return this.idempotency.run(cmd.idempotency, async (trx) => ({ statusCode: 201, body: await this.refund(trx, cmd) }));
+  }
+
+  private async refund(trx: Knex.Transaction, { paymentId, amount, by }: RefundPaymentCommand): Promise<RefundDone> {
+    const payment = await this.payments.findById(trx, paymentId, 'update');
+    if (!payment) throw new PaymentNotFound();
+    assertMerchantScope(by, payment.merchant_id);
+    if (payment.status !== 'approved') throw new PaymentNotRefundable();
+    const left = new Decimal(payment.amount).minus(payment.refunded ?? '0');
+    const wanted = amount ?? left;
+    if (left.isZero() || wanted.gt(left)) throw new RefundExceedsPayment(formatMoney(left));
+    const lines = planRefund(wanted, fromStoredFunding(payment.funding), fromStoredFunding(await this.payments.refundedLines(trx, paymentId)))!;
+
+    const id = randomUUID();
+    const transactionId = randomUUID();
+    await ledgerFor(trx).postOne({
+      id: transactionId,
+      kind: 'refund',
+      postings: [{ accountId: merchantAccountId(payment.merchant_id), amount: wanted.negated() }, ...lines.map((l) => ({ accountId: l.accountId, amount: l.amount }))],
+      metadata: { refundId: id, paymentId, merchantId: payment.merchant_id, cardId: payment.card_id },
+    });
+    const createdAt = await this.payments.insertRefund(trx, { id, paymentId, amount: formatMoney(wanted), funding: toStoredFunding(lines), transactionId, apiKeyId: by.keyId });
+    return { id, paymentId, amount: formatMoney(wanted), funding: fundingView(lines), createdAt: createdAt.toISOString() };
+  }
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import Decimal from 'decimal.js';
+import type { Knex } from 'knex';
+import { formatMoney } from '../../ledger/money';
+import type { Transfer } from '../../ledger/types';
+import type { Principal } from '../auth/principal';
+import type { IdempotentRequest } from '../common/idempotency';
+import { pgArray } from '../db/pg-array';
+import { cashWalletId, merchantAccountId } from '../ledger/accounts';
+import { ledgerFor } from '../ledger/ledger-for';
+import { fundingView, planFunding, type FundingLine } from './funding';
+import { toStoredFunding, type DeclineCode } from './payment.view';
+
+export interface PaymentRequest {
+  idempotency: IdempotentRequest;
+  by: Principal & { merchantId: string };
+  uid: string;
+  amount: Decimal;
+  description?: string;
+}
+
+export interface PaymentOutcome {
+  statusCode: number;
+  body: unknown;
+}
+
+interface CardRef {
+  id: string;
+  resident_id: string;
+  status: string;
+}
+
+interface Decision {
+  request: PaymentRequest;
+  paymentId: string;
+  card: CardRef | undefined;
+  decline?: DeclineCode;
+  lines?: FundingLine[];
+  transferId?: string;
+  cashAfter?: Decimal;
+}
+
+const DECLINE_MESSAGES: Record<DeclineCode, string> = {
+  unknown_card: 'no card with this UID',
+  card_not_active: 'the card is not active',
+  insufficient_funds: 'the card cannot cover this amount',
+};
+
+/**
+ * Posts many payments in one database transaction with set-based statements. Each
+ * payment keeps its own outcome (a decline is recorded and does not fail the others)
+ * and its idempotency claim. Returns one outcome per request, or null for a request
+ * whose Idempotency-Key another transaction claimed first (the caller replays that).
+ */
+export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentRequest[]): Promise<(PaymentOutcome | null)[]> {
+  const claimed = await claimKeys(trx, requests);
+  const live = requests.filter((_, i) => claimed[i]);
+  const now = new Date();
+  const decisions = await decide(trx, live);
+  const transfers = decisions.filter((d) => d.lines).map((d) => paymentTransfer(d));
+  const results = await ledgerFor(trx).post(transfers);
+  const failed = results.find((r) => !r.ok);
+  if (failed) throw new Error(`ledger refused a payment it was planned for: ${JSON.stringify(failed)}`);
+  await insertPayments(trx, decisions, now);
+  const outcomes = decisions.map((d) => outcomeOf(d, now));
+  await storeOutcomes(trx, live, outcomes);
+  let next = 0;
+  return requests.map((_, i) => (claimed[i] ? outcomes[next++] : null));
+}
+
+/** Claims every Idempotency-Key at once; a key held by another transaction waits for it, then stays unclaimed here. */
+async function claimKeys(trx: Knex.Transaction, requests: PaymentRequest[]): Promise<boolean[]> {
+  const { rows } = await trx.raw<{ rows: { api_key_id: string; key: string }[] }>(
+    `INSERT INTO idempotency_keys (api_key_id, key, fingerprint, status_code, body)
+     SELECT k.api_key_id, k.key, k.fingerprint, 0, '{}' FROM unnest(?::uuid[], ?::text[], ?::text[]) AS k(api_key_id, key, fingerprint)
+     ON CONFLICT DO NOTHING RETURNING api_key_id, key`,
+    [
+      pgArray(requests.map((r) => r.idempotency.apiKeyId)),
+      pgArray(requests.map((r) => r.idempotency.key)),
+      pgArray(requests.map((r) => r.idempotency.fingerprint)),
+    ],
+  );
+  const won = new Set(rows.map((r) => `${r.api_key_id}\n${r.key}`));
+  return requests.map((r) => won.has(`${r.idempotency.apiKeyId}\n${r.idempotency.key}`));
+}
+
+async function decide(trx: Knex.Transaction, requests: PaymentRequest[]): Promise<Decision[]> {
+  const cards = await cardsByUid(trx, [...new Set(requests.map((r) => r.uid))]);
+  const wallets = [...new Set([...cards.values()].filter((c) => c.status === 'active').map((c) => cashWalletId(c.resident_id)))];
+  // Locked in one statement, in a fixed order; the ledger re-reads them under the same locks.
+  const cash = await ledgerFor(trx).lockBalances(wallets);
+  return requests.map((request) => {
+    const card = cards.get(request.uid);
+    const d: Decision = { request, paymentId: randomUUID(), card };
+    if (!card) return { ...d, decline: 'unknown_card' };
+    if (card.status !== 'active') return { ...d, decline: 'card_not_active' };
+    const wallet = cashWalletId(card.resident_id);
+    const lines = planFunding(request.amount, [{ wallet: 'cash', accountId: wallet, available: cash.get(wallet)! }]);
+    if (!lines) return { ...d, decline: 'insufficient_funds' };
+    for (const l of lines) cash.set(l.accountId, cash.get(l.accountId)!.minus(l.amount));
+    return { ...d, lines, transferId: randomUUID(), cashAfter: cash.get(wallet) };
+  });
+}
+
+/** The card that answers to each UID: the one not closed if there is one, else its last closed card. */
+async function cardsByUid(trx: Knex.Transaction, uids: string[]): Promise<Map<string, CardRef>> {
+  const { rows } = await trx.raw<{ rows: (CardRef & { uid: string })[] }>(
+    `SELECT DISTINCT ON (uid) uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[])
+     ORDER BY uid, (status = 'closed'), issued_at DESC`,
+    [pgArray(uids)],
+  );
+  return new Map(rows.map((r) => [r.uid, r]));
+}
+
+function paymentTransfer(d: Decision): Transfer {
+  const { request: r } = d;
+  return {
+    id: d.transferId!,
+    kind: 'payment',
+    postings: [
+      ...d.lines!.map((l) => ({ accountId: l.accountId, amount: l.amount.negated() })),
+      { accountId: merchantAccountId(r.by.merchantId), amount: r.amount },
+    ],
+    metadata: { paymentId: d.paymentId, merchantId: r.by.merchantId, cardId: d.card!.id },
+  };
+}
+
+async function insertPayments(trx: Knex.Transaction, decisions: Decision[], now: Date): Promise<void> {
+  if (decisions.length === 0) return;
+  const col = <T extends string | null>(f: (d: Decision) => T) => pgArray(decisions.map(f));
+  await trx.raw(
+    `INSERT INTO payments (id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id, created_at)
+     SELECT p.*, ?::timestamptz FROM unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::uuid[], ?::numeric[], ?::text[], ?::text[], ?::text[], ?::jsonb[], ?::uuid[])
+       AS p(id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id)`,
+    [
+      now.toISOString(),
+      col((d) => d.paymentId),
+      col((d) => d.request.by.merchantId),
+      col((d) => d.request.by.keyId),
+      col((d) => d.request.uid),
+      col((d) => d.card?.id ?? null),
+      col((d) => d.card?.resident_id ?? null),
+      col((d) => formatMoney(d.request.amount)),
+      col((d) => (d.decline ? 'declined' : 'approved')),
+      col((d) => d.decline ?? null),
+      col((d) => d.request.description ?? null),
+      col((d) => JSON.stringify(d.lines ? toStoredFunding(d.lines) : [])),
+      col((d) => d.transferId ?? null),
+    ],
+  );
+}
+
+function outcomeOf(d: Decision, now: Date): PaymentOutcome {
+  if (d.decline) {
+    return { statusCode: 402, body: { statusCode: 402, code: d.decline, message: DECLINE_MESSAGES[d.decline], paymentId: d.paymentId } };
+  }
+  return {
+    statusCode: 201,
+    body: {
+      id: d.paymentId,
+      status: 'approved',
+      amount: formatMoney(d.request.amount),
+      cardId: d.card!.id,
+      merchantId: d.request.by.merchantId,
+      ...(d.request.description ? { description: d.request.description } : {}),
+      funding: fundingView(d.lines!),
+      balance: { cash: formatMoney(d.cashAfter!), subsidy: '0.00' },
+      createdAt: now.toISOString(),
+    },
+  };
+}
+
+async function storeOutcomes(trx: Knex.Transaction, requests: PaymentRequest[], outcomes: PaymentOutcome[]): Promise<void> {
+  if (requests.length === 0) return;
+  await trx.raw(
+    `UPDATE idempotency_keys k SET status_code = o.status_code, body = o.body
+     FROM unnest(?::uuid[], ?::text[], ?::smallint[], ?::jsonb[]) AS o(api_key_id, key, status_code, body)
+     WHERE k.api_key_id = o.api_key_id AND k.key = o.key`,
+    [
+      pgArray(requests.map((r) => r.idempotency.apiKeyId)),
+      pgArray(requests.map((r) => r.idempotency.key)),
+      pgArray(outcomes.map((o) => o.statusCode)),
+      pgArray(outcomes.map((o) => JSON.stringify(o.body))),
+    ],
+  );
+}
