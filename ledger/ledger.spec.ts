@@ -166,6 +166,23 @@ describe('Ledger.post with several transfers', () => {
   });
 });
 
+describe('Ledger.post with newIds', () => {
+  it('does not look for earlier transfers, and still posts', async () => {
+    const { store, ledger } = await setup();
+    const lookups = jest.spyOn(store, 'findTransferHashes');
+    expect(await ledger.post([move('n1', 'treasury', 'alice', '5')], { newIds: true })).toEqual([{ id: 'n1', ok: true, replayed: false }]);
+    expect(lookups).not.toHaveBeenCalled();
+    expect(await balancesOf(ledger)).toEqual({ alice: '5.00', bob: '0.00', treasury: '-5.00' });
+  });
+
+  it('a reused id is not replayed but refused by the store', async () => {
+    const { store, ledger } = await setup();
+    await ledger.postOne(move('n1', 'treasury', 'alice', '5'));
+    await expect(ledger.post([move('n1', 'treasury', 'alice', '5')], { newIds: true })).rejects.toThrow();
+    expect(await transactionCount(store)).toBe(1);
+  });
+});
+
 describe('Ledger.post retries', () => {
   it('replays a retry with the same body and moves nothing twice', async () => {
     const { store, ledger } = await setup();

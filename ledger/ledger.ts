@@ -5,6 +5,15 @@ import { formatMoney, isFen } from './money';
 import type { LedgerStore } from './store';
 import { CURRENCY, type Account, type StoredTransfer, type Transfer, type TransferResult } from './types';
 
+export interface PostOptions {
+  /**
+   * The caller has just generated every id (random UUIDs), so none can be a retry and
+   * the look-up for earlier transfers is skipped. A duplicate would still be refused
+   * by the store's primary key.
+   */
+  newIds?: boolean;
+}
+
 /**
  * The double-entry rules, independent of storage. `post` takes many transfers at
  * once so that callers can share one database transaction between them; each
@@ -40,7 +49,7 @@ export class Ledger {
    * accounts exist, and no account that may not go negative would end below zero
    * after it (counting the transfers before it in the same call).
    */
-  async post(transfers: Transfer[]): Promise<TransferResult[]> {
+  async post(transfers: Transfer[], options: PostOptions = {}): Promise<TransferResult[]> {
     const results = new Map<number, TransferResult>();
     const candidates: { index: number; transfer: StoredTransfer }[] = [];
     transfers.forEach((t, index) => {
@@ -49,7 +58,7 @@ export class Ledger {
       else candidates.push({ index, transfer: { ...t, bodyHash: transferFingerprint(t) } });
     });
 
-    const { fresh, repeats } = await this.dropRetries(candidates, results);
+    const { fresh, repeats } = options.newIds ? { fresh: candidates, repeats: new Map<number, number>() } : await this.dropRetries(candidates, results);
     const accounts = await this.accountsOf(fresh.map((c) => c.transfer));
     const guarded = [...accounts.values()].filter((a) => !a.mayGoNegative).map((a) => a.id);
     const working = await this.store.lockBalances(guarded);

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import request from 'supertest';
 import { generateApiKey, hashApiKey, keyPrefix } from '../src/auth/api-key-secret';
 import { ApiKeysRepository } from '../src/auth/api-keys.repository';
+import { PrincipalCache } from '../src/auth/principal-cache';
 import { AuthGuard } from '../src/auth/auth.guard';
 import type { Principal } from '../src/auth/principal';
 import { Public, PUBLIC_KEY, Roles, ROLES, ROLES_KEY, type Role } from '../src/auth/roles';
@@ -189,7 +190,7 @@ describe('the guard on routes without roles', () => {
 
     const moduleRef = await Test.createTestingModule({
       controllers: [ThrowawayController, ClassRolesController],
-      providers: [ApiKeysRepository, { provide: KNEX, useValue: knex }, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [ApiKeysRepository, PrincipalCache, { provide: KNEX, useValue: knex }, { provide: APP_GUARD, useClass: AuthGuard }],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     app.useGlobalFilters(new ErrorFilter());
@@ -253,7 +254,7 @@ describe('the guard on routes without roles', () => {
       }) as unknown as ExecutionContext;
 
     test('a handler without metadata and a valid admin key: rejects with forbidden, and says so in the log', async () => {
-      const guard = new AuthGuard(new Reflector(), repo, knex);
+      const guard = new AuthGuard(new Reflector(), repo, knex, new PrincipalCache());
       const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       try {
         const req: { principal?: Principal } = {};
@@ -267,14 +268,14 @@ describe('the guard on routes without roles', () => {
     });
 
     test('the same guard lets a listed role through and sets the principal', async () => {
-      const guard = new AuthGuard(new Reflector(), repo, knex);
+      const guard = new AuthGuard(new Reflector(), repo, knex, new PrincipalCache());
       const req: { principal?: Principal } = {};
       await expect(guard.canActivate(contextFor(ThrowawayController.prototype.auditors, ThrowawayController, { authorization: `Bearer ${keys.auditor.key}` }, req))).resolves.toBe(true);
       expect(req.principal).toEqual({ keyId: keys.auditor.id, role: 'auditor', name: 'auditor for the guard test', merchantId: null, doorIds: [] });
     });
 
     test('without a key: rejects with unauthorized before looking at roles', async () => {
-      const guard = new AuthGuard(new Reflector(), repo, knex);
+      const guard = new AuthGuard(new Reflector(), repo, knex, new PrincipalCache());
       await expect(guard.canActivate(contextFor(ThrowawayController.prototype.forgotten, ThrowawayController, {}))).rejects.toMatchObject({ code: 'unauthorized' });
     });
   });

@@ -6,6 +6,7 @@ import { hashApiKey } from './api-key-secret';
 import { ApiKeysRepository } from './api-keys.repository';
 import { Forbidden, Unauthorized } from './auth.errors';
 import type { AuthenticatedRequest } from './principal';
+import { PrincipalCache } from './principal-cache';
 import { PUBLIC_KEY, ROLES_KEY, type Role } from './roles';
 
 /** The scheme is case-insensitive (RFC 9110); the key is 1-255 printable ASCII characters. */
@@ -14,8 +15,8 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,255})$/i;
 /**
  * Checks every request: public routes pass, every other route needs an unrevoked
  * key whose role is listed on the route. A route that lists no roles is closed, so
- * forgetting the decorator fails safe. Keys are looked up on every call, so a
- * revocation takes effect on the next request.
+ * forgetting the decorator fails safe. Keys are looked up by hash, briefly cached
+ * (PrincipalCache), and a revocation drops them from the cache before it answers.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -25,6 +26,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysRepository,
     @InjectKnex() private readonly knex: Knex,
+    private readonly cache: PrincipalCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,7 +37,7 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, unknown> }>();
     const match = BEARER.exec(String(request.headers.authorization ?? ''));
     if (!match) throw new Unauthorized();
-    const principal = await this.keys.findActiveByHash(this.knex, hashApiKey(match[1]));
+    const principal = await this.principalFor(hashApiKey(match[1]));
     if (!principal) throw new Unauthorized('unknown or revoked API key');
 
     if (!roles || roles.length === 0) {
@@ -45,5 +47,13 @@ export class AuthGuard implements CanActivate {
     if (!roles.includes(principal.role)) throw new Forbidden(`this call needs one of the roles: ${roles.join(', ')}`);
     request.principal = principal;
     return true;
+  }
+
+  private async principalFor(keyHash: string) {
+    const cached = this.cache.get(keyHash);
+    if (cached) return cached;
+    const principal = await this.keys.findActiveByHash(this.knex, keyHash);
+    if (principal) this.cache.set(keyHash, principal);
+    return principal;
   }
 }

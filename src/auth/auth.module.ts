@@ -4,12 +4,13 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuthGuard } from './auth.guard';
 import { BootstrapAdmin } from './bootstrap-admin';
+import { PrincipalCache } from './principal-cache';
 import { CreateApiKeyHandler } from './commands/create-api-key.handler';
 import { RevokeApiKeyHandler } from './commands/revoke-api-key.handler';
 
 @Module({
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, CreateApiKeyHandler, RevokeApiKeyHandler, BootstrapAdmin, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [ApiKeysRepository, PrincipalCache, CreateApiKeyHandler, RevokeApiKeyHandler, BootstrapAdmin, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [ApiKeysRepository],
 })
 export class AuthModule {}

@@ -29,6 +29,10 @@ interface AccountRow {
 export class KnexLedgerStore implements LedgerStore {
   /** Each transaction credits hot accounts on one shard of its own choosing. */
   private readonly shard = Math.floor(Math.random() * HOT_SHARDS);
+  /** Accounts read in this transaction: their attributes never change (the table is append-only). */
+  private readonly known = new Map<string, Account>();
+  /** Balances this transaction holds locks on, kept current as it appends, so locking twice costs nothing. */
+  private readonly locked = new Map<string, Decimal>();
 
   constructor(private readonly trx: Knex) {}
 
@@ -65,21 +69,27 @@ export class KnexLedgerStore implements LedgerStore {
       'SELECT id, owner_type, owner_id, kind, may_go_negative FROM ledger_accounts WHERE id = ANY(?::text[])',
       [pgArray(ids)],
     );
-    return rows.map((r) => ({ id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, currency: CURRENCY, mayGoNegative: r.may_go_negative }));
+    const accounts = rows.map((r): Account => ({ id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, currency: CURRENCY, mayGoNegative: r.may_go_negative }));
+    for (const a of accounts) this.known.set(a.id, a);
+    return accounts;
   }
 
   async lockBalances(accountIds: string[]): Promise<Map<string, Decimal>> {
-    if (accountIds.length === 0) return new Map();
+    const toLock = accountIds.filter((id) => !this.locked.has(id));
+    if (toLock.length > 0) await this.lockNow(toLock);
+    return new Map(accountIds.map((id) => [id, this.locked.get(id)!]));
+  }
+
+  private async lockNow(accountIds: string[]): Promise<void> {
     // ORDER BY makes every writer take these row locks in the same order: no deadlocks among them.
     const { rows } = await this.trx.raw<{ rows: { account_id: string; balance: string }[] }>(
       `SELECT account_id, balance::text FROM ledger_balances
        WHERE account_id = ANY(?::text[]) AND shard = 0 ORDER BY account_id FOR UPDATE`,
       [pgArray(accountIds)],
     );
-    const locked = new Map(rows.map((r) => [r.account_id, new Decimal(r.balance)]));
-    const missing = accountIds.find((id) => !locked.has(id));
+    for (const r of rows) this.locked.set(r.account_id, new Decimal(r.balance));
+    const missing = accountIds.find((id) => !this.locked.has(id));
     if (missing) throw new Error(`guarded account ${missing} has no balance row`);
-    return locked;
   }
 
   async findTransferHashes(ids: string[]): Promise<Map<string, string>> {
@@ -116,6 +126,10 @@ export class KnexLedgerStore implements LedgerStore {
     const hot = new Set(await this.hotAccounts(changed.map(([id]) => id)));
     await this.updateGuarded(changed.filter(([id]) => !hot.has(id)));
     await this.addToHotShards(changed.filter(([id]) => hot.has(id)));
+    for (const [id, delta] of changed) {
+      const held = this.locked.get(id);
+      if (held) this.locked.set(id, held.plus(delta));
+    }
   }
 
   /** Guarded accounts change their shard-0 row, which `lockBalances` already holds. */
@@ -143,12 +157,9 @@ export class KnexLedgerStore implements LedgerStore {
   }
 
   private async hotAccounts(ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.trx.raw<{ rows: { id: string }[] }>(
-      'SELECT id FROM ledger_accounts WHERE id = ANY(?::text[]) AND may_go_negative',
-      [pgArray(ids)],
-    );
-    return rows.map((r) => r.id);
+    const unknown = ids.filter((id) => !this.known.has(id));
+    if (unknown.length > 0) await this.findAccounts(unknown);
+    return ids.filter((id) => this.known.get(id)?.mayGoNegative);
   }
 
   async balances(accountIds: string[]): Promise<Map<string, Decimal>> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Decimal from 'decimal.js';
 import type { Knex } from 'knex';
+import type { Ledger } from '../../ledger/ledger';
 import { formatMoney } from '../../ledger/money';
 import type { Transfer } from '../../ledger/types';
 import type { Principal } from '../auth/principal';
@@ -56,9 +57,10 @@ export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentR
   const claimed = await claimKeys(trx, requests);
   const live = requests.filter((_, i) => claimed[i]);
   const now = new Date();
-  const decisions = await decide(trx, live);
+  const ledger = ledgerFor(trx);
+  const decisions = await decide(trx, ledger, live);
   const transfers = decisions.filter((d) => d.lines).map((d) => paymentTransfer(d));
-  const results = await ledgerFor(trx).post(transfers);
+  const results = await ledger.post(transfers, { newIds: true });
   const failed = results.find((r) => !r.ok);
   if (failed) throw new Error(`ledger refused a payment it was planned for: ${JSON.stringify(failed)}`);
   await insertPayments(trx, decisions, now);
@@ -84,11 +86,11 @@ async function claimKeys(trx: Knex.Transaction, requests: PaymentRequest[]): Pro
   return requests.map((r) => won.has(`${r.idempotency.apiKeyId}\n${r.idempotency.key}`));
 }
 
-async function decide(trx: Knex.Transaction, requests: PaymentRequest[]): Promise<Decision[]> {
+async function decide(trx: Knex.Transaction, ledger: Ledger, requests: PaymentRequest[]): Promise<Decision[]> {
   const cards = await cardsByUid(trx, [...new Set(requests.map((r) => r.uid))]);
   const wallets = [...new Set([...cards.values()].filter((c) => c.status === 'active').map((c) => cashWalletId(c.resident_id)))];
-  // Locked in one statement, in a fixed order; the ledger re-reads them under the same locks.
-  const cash = await ledgerFor(trx).lockBalances(wallets);
+  // Locked in one statement, in a fixed order; posting below reuses these locks.
+  const cash = await ledger.lockBalances(wallets);
   return requests.map((request) => {
     const card = cards.get(request.uid);
     const d: Decision = { request, paymentId: randomUUID(), card };

@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot } from './paths';
+
+export interface ServiceOptions {
+  databaseUrl: string;
+  /** Where the child's stdout and stderr go, whole, for reading after the run. */
+  logFile: string;
+  /** Set: load the profiler preload, which writes a .cpuprofile here on request (see profiler-preload.ts). */
+  profileFile?: string;
+}
+
+/** Warnings and errors the service logged (pino levels 40 and up), kept for the report. */
+export interface ServiceLogSummary {
+  warnings: number;
+  errors: number;
+  samples: string[];
+}
+
+/**
+ * The compiled service (`node dist/src/main.js`) as a child process, configured only
+ * through its environment, as an operator would run it.
+ */
+export class ServiceProcess {
+  readonly adminKey = `bench_admin_${randomBytes(24).toString('base64url')}`;
+  readonly baseUrl: string;
+  private readonly child: ChildProcess;
+  private readonly log: WriteStream;
+  private readonly logSummary: ServiceLogSummary = { warnings: 0, errors: 0, samples: [] };
+  private exited: Promise<number | null>;
+  private partialLine = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly options: ServiceOptions,
+  ) {
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.log = createWriteStream(options.logFile);
+    const args = [...(options.profileFile ? ['--require', join(__dirname, 'profiler-preload.js')] : []), join(repoRoot(), 'dist', 'src', 'main.js')];
+    this.child = spawn(process.execPath, args, {
+      cwd: repoRoot(),
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        DATABASE_URL: options.databaseUrl,
+        ADMIN_API_KEY: this.adminKey,
+        // Request logs are at info: warn keeps one line per request off the hot path, as in production tuning.
+        LOG_LEVEL: 'warn',
+        // Set explicitly so the service writes no secret file into the working tree's DATA_DIR.
+        ID_NUMBER_KEY: randomBytes(32).toString('hex'),
+        DATA_DIR: join(repoRoot(), 'bench', 'results', '.service-data'),
+        ...(options.profileFile ? { BENCH_PROFILE_FILE: options.profileFile } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.record(chunk));
+    this.child.stderr!.on('data', (chunk: Buffer) => this.record(chunk));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(options: ServiceOptions): Promise<ServiceProcess> {
+    const service = new ServiceProcess(await freePort(), options);
+    await service.waitHealthy();
+    return service;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get logs(): ServiceLogSummary {
+    return { ...this.logSummary, samples: [...this.logSummary.samples] };
+  }
+
+  /** GET /health answers 200 once the database is reachable and migrated. */
+  private async waitHealthy(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exitCode: number | null | undefined;
+    void this.exited.then((code) => (exitCode = code));
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) throw new Error(`the service exited with code ${exitCode} before it was healthy; see ${this.options.logFile}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/health`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    throw new Error(`the service was not healthy within ${timeoutMs / 1000} s; see ${this.options.logFile}`);
+  }
+
+  /** Starts the profiler (first call) or stops it and waits for its file (second call). */
+  async toggleProfiler(waitForFile?: string): Promise<void> {
+    this.child.kill('SIGUSR2');
+    if (!waitForFile) return;
+    for (let i = 0; i < 300 && !existsSync(waitForFile); i++) await sleep(100);
+    if (!existsSync(waitForFile)) throw new Error(`the service wrote no profile to ${waitForFile}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+
+  private record(chunk: Buffer): void {
+    this.log.write(chunk);
+    const lines = (this.partialLine + chunk.toString('utf8')).split('\n');
+    this.partialLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const level = /"level":(\d+)/.exec(line);
+      if (!level) continue;
+      const n = Number(level[1]);
+      if (n >= 50) this.logSummary.errors++;
+      else if (n >= 40) this.logSummary.warnings++;
+      else continue;
+      if (this.logSummary.samples.length < 10) this.logSummary.samples.push(line.slice(0, 500));
+    }
+  }
+}
+
+/** Bytes of the child's log, for a failure message. */
+export function tail(file: string, bytes = 4000): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

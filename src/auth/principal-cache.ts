@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from './principal';
+
+/** Long enough to spare the database a look-up on every payment, short enough for other instances. */
+const TTL_MS = 1000;
+
+/**
+ * Recently authenticated keys, by hash. A revocation on this instance removes the key
+ * here before the revoking call answers; another instance sharing the database
+ * notices within TTL_MS.
+ */
+@Injectable()
+export class PrincipalCache {
+  private readonly entries = new Map<string, { principal: Principal; at: number }>();
+
+  get(keyHash: string, now = Date.now()): Principal | undefined {
+    const entry = this.entries.get(keyHash);
+    if (!entry) return undefined;
+    if (now - entry.at < TTL_MS) return entry.principal;
+    this.entries.delete(keyHash);
+    return undefined;
+  }
+
+  set(keyHash: string, principal: Principal, now = Date.now()): void {
+    this.entries.set(keyHash, { principal, at: now });
+  }
+
+  forget(keyId: string): void {
+    for (const [hash, entry] of this.entries) if (entry.principal.keyId === keyId) this.entries.delete(hash);
+  }
+}
