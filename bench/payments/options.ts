@@ -8,12 +8,14 @@ export interface PaymentsBenchOptions {
   connections: number;
   /** The offered rate (autocannon overallRate, requests/s) of the latency scenario. */
   rate: number;
-  /** Connections of the latency scenario: how many terminals the offered rate is spread over. */
+  /** Connections of the latency scenarios: how many terminals the offered rate comes from (default 64, whatever BENCH_CONNECTIONS is). */
   rateConnections: number;
   /** Extra connection counts to run the spread scenario (and pgbench) at once each, to find the peak. */
   sweep: number[];
   /** Profile the service's CPU during the spread scenario (a .cpuprofile and a summary). */
   cpuProfile: boolean;
+  /** Extra `node` flags for the service (e.g. --perf-basic-prof to profile it with Linux perf). */
+  serviceNodeArgs: string[];
   /** Requests in flight while the fixture is created over HTTP. */
   setupConcurrency: number;
   cards: number;
@@ -27,13 +29,14 @@ export function readPaymentsBenchOptions(env: NodeJS.ProcessEnv = process.env): 
     seconds: positiveInt(env.BENCH_SECONDS, 15, 'BENCH_SECONDS'),
     connections,
     rate: positiveInt(env.BENCH_RATE, 1000, 'BENCH_RATE'),
-    rateConnections: positiveInt(env.BENCH_RATE_CONNECTIONS, connections, 'BENCH_RATE_CONNECTIONS'),
+    rateConnections: positiveInt(env.BENCH_RATE_CONNECTIONS, 64, 'BENCH_RATE_CONNECTIONS'),
     sweep: (env.BENCH_SWEEP ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '')
       .map((s) => positiveInt(s, 0, 'BENCH_SWEEP')),
     cpuProfile: env.BENCH_CPU_PROFILE === '1',
+    serviceNodeArgs: (env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
     setupConcurrency: 32,
     cards: positiveInt(env.BENCH_CARDS, 10_000, 'BENCH_CARDS'),
     merchants: 50,

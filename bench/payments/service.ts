@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from './paths';
@@ -11,6 +11,8 @@ export interface ServiceOptions {
   logFile: string;
   /** Set: load the profiler preload, which writes a .cpuprofile here on request (see profiler-preload.ts). */
   profileFile?: string;
+  /** Extra `node` flags, before the script. */
+  nodeArgs?: string[];
 }
 
 /** Warnings and errors the service logged (pino levels 40 and up), kept for the report. */
@@ -32,6 +34,7 @@ export class ServiceProcess {
   private readonly logSummary: ServiceLogSummary = { warnings: 0, errors: 0, samples: [] };
   private exited: Promise<number | null>;
   private partialLine = '';
+  private stopped = false;
 
   private constructor(
     readonly port: number,
@@ -39,7 +42,7 @@ export class ServiceProcess {
   ) {
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.log = createWriteStream(options.logFile);
-    const args = [...(options.profileFile ? ['--require', join(__dirname, 'profiler-preload.js')] : []), join(repoRoot(), 'dist', 'src', 'main.js')];
+    const args = [...(options.nodeArgs ?? []), ...(options.profileFile ? ['--require', join(__dirname, 'profiler-preload.js')] : []), join(repoRoot(), 'dist', 'src', 'main.js')];
     this.child = spawn(process.execPath, args, {
       cwd: repoRoot(),
       env: {
@@ -54,7 +57,8 @@ export class ServiceProcess {
         DATA_DIR: join(repoRoot(), 'bench', 'results', '.service-data'),
         ...(options.profileFile ? { BENCH_PROFILE_FILE: options.profileFile } : {}),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel only when profiling: it is how the bench starts and stops the profiler.
+      stdio: options.profileFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (chunk: Buffer) => this.record(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.record(chunk));
@@ -93,15 +97,35 @@ export class ServiceProcess {
     throw new Error(`the service was not healthy within ${timeoutMs / 1000} s; see ${this.options.logFile}`);
   }
 
-  /** Starts the profiler (first call) or stops it and waits for its file (second call). */
-  async toggleProfiler(waitForFile?: string): Promise<void> {
-    this.child.kill('SIGUSR2');
-    if (!waitForFile) return;
-    for (let i = 0; i < 300 && !existsSync(waitForFile); i++) await sleep(100);
-    if (!existsSync(waitForFile)) throw new Error(`the service wrote no profile to ${waitForFile}`);
+  /** Starts the sampling profiler in the service (see profiler-preload.ts); resolves once it runs. */
+  async startProfiler(): Promise<void> {
+    await this.ask({ profiler: 'start' }, 'profilerStarted');
+  }
+
+  /** Stops the profiler; resolves once the service has written the profile to `profileFile`. */
+  async stopProfiler(): Promise<void> {
+    await this.ask({ profiler: 'stop' }, 'profileWritten');
+  }
+
+  private ask(message: object, answer: string): Promise<void> {
+    if (!this.options.profileFile || !this.child.send) throw new Error('the service was not started with the profiler');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the service did not answer ${JSON.stringify(message)} within 30 s`)), 30_000);
+      const onMessage = (m: Record<string, unknown>) => {
+        if (m.profilerError) reject(new Error(`profiler: ${String(m.profilerError)}`));
+        else if (!(answer in m)) return;
+        else resolve();
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+      };
+      this.child.on('message', onMessage);
+      this.child.send!(message);
+    });
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);

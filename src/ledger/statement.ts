@@ -10,6 +10,10 @@ export interface StatementLine {
   merchantId?: string;
   programId?: string;
   counterparty: { type: string; id: string; kind: string } | null;
+  /** The business record behind the line (payment, refund, top-up), when there is one. */
+  paymentId?: string;
+  refundId?: string;
+  topUpId?: string;
   createdAt: string;
   /** The entry id, which orders the statement and is its cursor. */
   entryId: string;
@@ -22,8 +26,11 @@ interface Row {
   account_kind: string;
   kind: string;
   created_at: Date;
+  metadata: Record<string, unknown>;
   counterparty: { type: string; id: string; kind: string } | null;
 }
+
+const REFERENCES = ['paymentId', 'refundId', 'topUpId'] as const;
 
 /**
  * A resident's own view of the ledger, newest first. Entries are paged by id: writers
@@ -32,7 +39,7 @@ interface Row {
  */
 export async function residentStatement(db: Knex, residentId: string, beforeEntryId: string | null, limit: number): Promise<StatementLine[]> {
   const { rows } = await db.raw<{ rows: Row[] }>(
-    `SELECT e.id AS entry_id, e.transaction_id, e.amount::text AS amount, a.kind AS account_kind, t.kind, t.created_at,
+    `SELECT e.id AS entry_id, e.transaction_id, e.amount::text AS amount, a.kind AS account_kind, t.kind, t.created_at, t.metadata,
        (SELECT jsonb_build_object('type', ca.owner_type, 'id', ca.owner_id, 'kind', ca.kind)
           FROM ledger_entries ce JOIN ledger_accounts ca ON ca.id = ce.account_id
          WHERE ce.transaction_id = e.transaction_id AND NOT (ca.owner_type = 'resident' AND ca.owner_id = a.owner_id)
@@ -57,6 +64,7 @@ function toLine(r: Row): StatementLine {
     ...(cp?.type === 'merchant' ? { merchantId: cp.id } : {}),
     ...(cp?.type === 'program' ? { programId: cp.id } : {}),
     counterparty: cp,
+    ...Object.fromEntries(REFERENCES.filter((k) => typeof r.metadata[k] === 'string').map((k) => [k, r.metadata[k]])),
     createdAt: r.created_at.toISOString(),
     entryId: r.entry_id,
   };

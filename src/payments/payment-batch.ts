@@ -104,14 +104,27 @@ async function decide(trx: Knex.Transaction, ledger: Ledger, requests: PaymentRe
   });
 }
 
-/** The card that answers to each UID: the one not closed if there is one, else its last closed card. */
+/**
+ * The card that answers to each UID: the one not closed, or else its last closed card.
+ * Usable cards are held with KEY SHARE until commit: a lock, replacement or close
+ * (FOR UPDATE) waits for batches already deciding on the card, and every batch after
+ * it sees the new status, so a lost card stops paying the moment its lock answers.
+ */
 async function cardsByUid(trx: Knex.Transaction, uids: string[]): Promise<Map<string, CardRef>> {
   const { rows } = await trx.raw<{ rows: (CardRef & { uid: string })[] }>(
-    `SELECT DISTINCT ON (uid) uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[])
-     ORDER BY uid, (status = 'closed'), issued_at DESC`,
+    `SELECT uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[]) AND status <> 'closed' ORDER BY id FOR KEY SHARE`,
     [pgArray(uids)],
   );
-  return new Map(rows.map((r) => [r.uid, r]));
+  const cards = new Map(rows.map((r) => [r.uid, r]));
+  const missing = uids.filter((u) => !cards.has(u));
+  if (missing.length > 0) {
+    const { rows: closed } = await trx.raw<{ rows: (CardRef & { uid: string })[] }>(
+      `SELECT DISTINCT ON (uid) uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[]) ORDER BY uid, issued_at DESC`,
+      [pgArray(missing)],
+    );
+    for (const r of closed) cards.set(r.uid, r);
+  }
+  return cards;
 }
 
 function paymentTransfer(d: Decision): Transfer {

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Knex } from 'knex';
-import { DomainError } from '../common/domain-error';
 import { Idempotency, type Outcome } from '../common/idempotency';
 import { InjectKnex } from '../db/database.module';
 import { inTransaction } from '../db/transaction';
@@ -76,14 +75,13 @@ export class PaymentBatcher {
     }
     const settled = await Promise.allSettled(primaries.map((p, i) => this.outcomeFor(p, outcomes[i])));
     primaries.forEach((p, i) => settle(p, settled[i]));
-    for (const [repeat, index] of repeats) {
-      if (repeat.request.idempotency.fingerprint !== primaries[index].request.idempotency.fingerprint) {
-        repeat.reject(new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with a different request'));
-      } else {
-        const s = settled[index];
-        settle(repeat, s.status === 'fulfilled' ? { status: 'fulfilled', value: { ...s.value, replayed: true } } : s);
-      }
-    }
+    // A repeated key follows what is stored for it, which tells a retry from a reuse.
+    await Promise.all(
+      repeats.map(async (repeat) => {
+        const [result] = await Promise.allSettled([this.idempotency.replay(repeat.request.idempotency)]);
+        settle(repeat, result);
+      }),
+    );
   }
 
   /** A request whose key was claimed by another transaction gets that transaction's stored outcome. */
@@ -97,19 +95,15 @@ function settle(p: Pending, result: PromiseSettledResult<Outcome>): void {
   else p.reject(result.reason);
 }
 
-/** Two requests with one key in one batch: the first goes to the database, the second follows its outcome. */
+/** Two requests with one key in one batch: the first goes to the database, the second replays what is stored. */
 function groupByKey(batch: Pending[]) {
-  const first = new Map<string, number>();
+  const seen = new Set<string>();
   const primaries: Pending[] = [];
-  const repeats: [Pending, number][] = [];
+  const repeats: Pending[] = [];
   for (const p of batch) {
     const k = `${p.request.idempotency.apiKeyId}\n${p.request.idempotency.key}`;
-    const seen = first.get(k);
-    if (seen !== undefined) repeats.push([p, seen]);
-    else {
-      first.set(k, primaries.length);
-      primaries.push(p);
-    }
+    (seen.has(k) ? repeats : primaries).push(p);
+    seen.add(k);
   }
   return { primaries, repeats };
 }

@@ -24,9 +24,19 @@ export interface MerchantTotals {
 
 @Injectable()
 export class PaymentsRepository {
-  async findById(db: Knex, id: string, lock?: 'update'): Promise<PaymentRow | undefined> {
-    const query = db('payments').where({ id }).first<PaymentRow | undefined>([...COLUMNS, db.raw(REFUNDED)]);
-    return lock === 'update' ? query.forUpdate('payments') : query;
+  async findById(db: Knex, id: string): Promise<PaymentRow | undefined> {
+    return db('payments').where({ id }).first<PaymentRow | undefined>([...COLUMNS, db.raw(REFUNDED)]);
+  }
+
+  /**
+   * Locks a payment for a refund and reads what was refunded so far in a second
+   * statement: a refund that waited for the lock must see the refund it waited for.
+   */
+  async findForRefund(trx: Knex.Transaction, id: string): Promise<PaymentRow | undefined> {
+    const row = await trx('payments').where({ id }).forUpdate().first<PaymentRow | undefined>(COLUMNS);
+    if (!row) return undefined;
+    const { rows } = await trx.raw<{ rows: { refunded: string }[] }>('SELECT coalesce(sum(amount), 0)::text AS refunded FROM refunds WHERE payment_id = ?', [id]);
+    return { ...row, refunded: rows[0].refunded };
   }
 
   async refundedLines(db: Knex, paymentId: string): Promise<StoredFundingLine[]> {

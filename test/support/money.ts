@@ -145,7 +145,7 @@ export async function statementOf(http: TestAgent, cardId: string, pageSize = 50
   const lines: StatementLine[] = [];
   let cursor: string | null = null;
   do {
-    const res = await http
+    const res: { status: number; body: { items: StatementLine[]; nextCursor: string | null } } = await http
       .get(`/v1/cards/${cardId}/transactions`)
       .query({ limit: pageSize, ...(cursor ? { cursor } : {}) })
       .set(bearer(TEST_ADMIN_KEY));

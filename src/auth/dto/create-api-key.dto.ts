@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { PLAIN_TEXT } from '../../residents/dto/address.dto';
 import { ROLES, type Role } from '../roles';
 
 export class CreateApiKeyDto {
@@ -8,7 +9,7 @@ export class CreateApiKeyDto {
   role: Role;
 
   @ApiProperty({ example: 'Desk 3, Lujiazui service centre' })
-  @IsString() @MinLength(1) @MaxLength(200) @Matches(/^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$/, { message: 'name must not be blank or contain control characters' })
+  @IsString() @MinLength(1) @MaxLength(200) @Matches(PLAIN_TEXT, { message: 'name must not be blank or contain control characters' })
   name: string;
 
   @ApiPropertyOptional({ description: 'required for role merchant' })

@@ -30,14 +30,15 @@ export class RefundPaymentHandler implements ICommandHandler<RefundPaymentComman
   }
 
   private async refund(trx: Knex.Transaction, { paymentId, amount, by }: RefundPaymentCommand): Promise<RefundDone> {
-    const payment = await this.payments.findById(trx, paymentId, 'update');
+    const payment = await this.payments.findForRefund(trx, paymentId);
     if (!payment) throw new PaymentNotFound();
     assertMerchantScope(by, payment.merchant_id);
     if (payment.status !== 'approved') throw new PaymentNotRefundable();
     const left = new Decimal(payment.amount).minus(payment.refunded ?? '0');
     const wanted = amount ?? left;
     if (left.isZero() || wanted.gt(left)) throw new RefundExceedsPayment(formatMoney(left));
-    const lines = planRefund(wanted, fromStoredFunding(payment.funding), fromStoredFunding(await this.payments.refundedLines(trx, paymentId)))!;
+    const lines = planRefund(wanted, fromStoredFunding(payment.funding), fromStoredFunding(await this.payments.refundedLines(trx, paymentId)));
+    if (!lines) throw new RefundExceedsPayment(formatMoney(left));
 
     const id = randomUUID();
     const transactionId = randomUUID();

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsDateString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { IsMoney } from '../../common/money.validator';
 import { PageQuery } from '../../common/pagination';
 import { NORMALIZED_UID } from '../../cards/uid';
@@ -33,14 +33,14 @@ export class PaymentDto {
 
 export class RefundDto {
   @ApiPropertyOptional({ example: '5.00', description: 'default: what is left to refund' })
-  @IsOptional() @IsMoney()
+  @ValidateIf((o: RefundDto) => o.amount !== undefined) @IsMoney()
   amount?: string;
 }
 
 /** Paging plus the reconciliation filters, in one DTO: unknown query fields are refused. */
 export class MerchantPaymentsQuery extends PageQuery {
   @ApiPropertyOptional({ example: '2026-11-29', description: 'a day in Asia/Shanghai' })
-  @IsOptional() @Matches(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { message: 'date must be YYYY-MM-DD' })
+  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' }) @IsDateString({ strict: true, strictSeparator: true }, { message: 'date must be a real calendar day' })
   date?: string;
 
   @ApiPropertyOptional({ enum: ['approved', 'declined'] })

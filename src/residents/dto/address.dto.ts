@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 /** Printable text with something in it: no control characters, not only spaces. */
-export const PLAIN_TEXT = /^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$/;
+export const PLAIN_TEXT = /^(?!\s*$)[^\x00-\x1f\x7f]+$/;
 const plain = (field: string) => ({ message: `${field} must be non-blank text without control characters` });
 
 export class AddressDto {
