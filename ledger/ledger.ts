@@ -80,6 +80,31 @@ export class Ledger {
     return transfers.map((_, i) => results.get(i)!);
   }
 
+  /**
+   * Credits the same amount to many new accounts from one account, as one transfer,
+   * written set-based: district-wide disbursements are one transaction, not one per
+   * resident. Throws insufficient_funds when `from` may not go negative and cannot cover it.
+   */
+  async fanOut(spec: { id: string; kind: string; from: string; to: Account[]; each: Decimal; metadata?: Record<string, unknown> }): Promise<void> {
+    const { from, to, each } = spec;
+    if (to.length === 0) throw new LedgerError('too_few_postings', 'a fan-out needs at least one recipient');
+    if (!isFen(each) || !each.gt(0)) throw new LedgerError('invalid_amount', 'amounts must be positive yuan with at most two decimals');
+    if (to.some((a) => a.currency !== CURRENCY)) throw new LedgerError('currency_mismatch', `recipients must be in ${CURRENCY}`);
+    const total = each.times(to.length);
+    const [source] = await this.store.findAccounts([from]);
+    if (!source) throw new LedgerError('account_not_found', describe('account_not_found', from), from);
+    if (!source.mayGoNegative && (await this.store.lockBalances([from])).get(from)!.lt(total)) {
+      throw new LedgerError('insufficient_funds', describe('insufficient_funds', from), from);
+    }
+    const transfer: Transfer = {
+      id: spec.id,
+      kind: spec.kind,
+      postings: [{ accountId: from, amount: total.negated() }, ...to.map((a) => ({ accountId: a.id, amount: each }))],
+      metadata: spec.metadata,
+    };
+    await this.store.appendFanOut({ ...transfer, bodyHash: transferFingerprint(transfer) }, to, each);
+  }
+
   balances(accountIds: string[]): Promise<Map<string, Decimal>> {
     return this.store.balances(accountIds);
   }

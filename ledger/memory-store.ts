@@ -63,6 +63,15 @@ export class MemoryStore implements LedgerStore, AuditSource {
     for (const [id, change] of deltas) this.recorded.set(id, this.balanceOf(id).plus(change));
   }
 
+  async appendFanOut(transfer: StoredTransfer, to: Account[], each: Decimal): Promise<void> {
+    if (to.some((a) => this.accounts.has(a.id))) throw new Error('fan-out recipients must be new accounts');
+    for (const a of to) this.accounts.set(a.id, { ...a });
+    const deltas = new Map<string, Decimal>();
+    for (const p of transfer.postings) deltas.set(p.accountId, (deltas.get(p.accountId) ?? new Decimal(0)).plus(p.amount));
+    await this.append([transfer], deltas);
+    void each;
+  }
+
   async balances(accountIds: string[]): Promise<Map<string, Decimal>> {
     return new Map(accountIds.map((id) => [id, this.balanceOf(id)]));
   }

@@ -23,6 +23,12 @@ export interface LedgerStore {
    * once per `post`, with every accepted transfer, so the store can write set-based.
    */
   append(transfers: StoredTransfer[], deltas: Map<string, Decimal>): Promise<void>;
+  /**
+   * Appends one transfer that debits `from` and credits every account in `to` (all
+   * new, opened here) with the same amount: a disbursement to many wallets at once.
+   * The new accounts start at that amount, so nothing but `from` needs a lock.
+   */
+  appendFanOut(transfer: StoredTransfer, to: Account[], each: Decimal): Promise<void>;
   /** Current balances (zero for accounts never touched). */
   balances(accountIds: string[]): Promise<Map<string, Decimal>>;
 }

@@ -3,8 +3,10 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
+import { BillsModule } from './bills/bills.module';
 import { CardsModule } from './cards/cards.module';
 import { CommonModule } from './common/common.module';
+import { DonationsModule } from './donations/donations.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
@@ -13,6 +15,7 @@ import { MerchantsModule } from './merchants/merchants.module';
 import { OpsModule } from './ops/ops.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ResidentsModule } from './residents/residents.module';
+import { SubsidiesModule } from './subsidies/subsidies.module';
 
 export interface AppOptions {
   /** Where logs go; stdout unless a test captures them. */
@@ -47,6 +50,9 @@ export class AppModule {
         CardsModule,
         MerchantsModule,
         PaymentsModule,
+        SubsidiesModule,
+        BillsModule,
+        DonationsModule,
       ],
     };
   }

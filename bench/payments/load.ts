@@ -51,6 +51,11 @@ export interface LoadScenario {
   staggered?: boolean;
   /** Terminal keys to pay with, one picked at random per request (one key = one merchant). */
   merchantKeys: string[];
+  /**
+   * Send amount "0.00", which validation refuses (400) before any database work: what
+   * one request costs the service in HTTP, routing, auth, logging and validation alone.
+   */
+  refused?: boolean;
 }
 
 export interface LatencySummary {
@@ -65,6 +70,8 @@ export interface LatencySummary {
 export interface LoadResult {
   id: string;
   title: string;
+  /** The status every answer should have: 201, or 400 for a `refused` scenario. */
+  expectedStatus: number;
   connections: number;
   offeredRate: number | null;
   /** autocannon's own measured duration of the run. */
@@ -111,6 +118,7 @@ export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: rea
   let sent = 0;
   let approvedCents = 0;
   const keys = scenario.merchantKeys;
+  const expectedStatus = scenario.refused ? 400 : 201;
 
   const request: AutocannonRequest = {
     method: 'POST',
@@ -118,7 +126,7 @@ export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: rea
     // autocannon calls this right before writing each request (with pipelining 1, one per connection at a time).
     setupRequest: (req, context) => {
       const key = `${runTag}-${scenario.id}-${++sent}`;
-      const cents = 1 + Math.floor(Math.random() * 100);
+      const cents = scenario.refused ? 0 : 1 + Math.floor(Math.random() * 100);
       const uid = uids[Math.floor(Math.random() * uids.length)];
       const merchantKey = keys.length === 1 ? keys[0] : keys[Math.floor(Math.random() * keys.length)];
       context.key = key;
@@ -139,7 +147,7 @@ export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: rea
         if (status === 201) approvedCents += p.cents;
       }
       statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-      if (status !== 201 && otherSamples.length < 5) otherSamples.push(`${status} ${body.slice(0, 300)}`);
+      if (status !== expectedStatus && otherSamples.length < 5) otherSamples.push(`${status} ${body.slice(0, 300)}`);
     },
   };
 
@@ -153,6 +161,7 @@ export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: rea
   return {
     id: scenario.id,
     title: scenario.title,
+    expectedStatus,
     connections: scenario.connections,
     offeredRate: scenario.overallRate ?? null,
     seconds: round(seconds, 2),

@@ -11,13 +11,15 @@ import type { ServiceLogSummary } from './service';
 export type MeasuredLoad = Omit<LoadResult, 'unanswered'> & {
   unanswered: number;
   reconciliation: Reconciliation;
-  /** CPU time per approved payment, in microseconds: what a payment costs each party, whatever the machine's other load. */
+  /** CPU time per approved payment (per answer in the refused scenario), in microseconds: what a payment costs each party, whatever the machine's other load. */
   cpuMicrosPerPayment: { service: number; postgres: number; autocannon: number };
 };
 
-export function cpuPerPayment(l: Pick<LoadResult, 'cpu' | 'approvedPerSecond'>): MeasuredLoad['cpuMicrosPerPayment'] {
+export function cpuPerPayment(l: Pick<LoadResult, 'cpu' | 'approved' | 'answered' | 'seconds' | 'expectedStatus'>): MeasuredLoad['cpuMicrosPerPayment'] {
+  // Per approved payment; per answer for a scenario that expects refusals.
+  const perSecond = (l.expectedStatus === 201 ? l.approved : l.answered) / l.seconds;
   // percent of one core / payments per second = centi-seconds of CPU per payment; x 10,000 for microseconds.
-  const us = (percent: number) => (l.approvedPerSecond > 0 ? Math.round((percent * 10_000) / l.approvedPerSecond) : NaN);
+  const us = (percent: number) => (perSecond > 0 ? Math.round((percent * 10_000) / perSecond) : NaN);
   return { service: us(l.cpu.servicePercent), postgres: us(l.cpu.postgresPercent), autocannon: us(l.cpu.benchPercent) };
 }
 
@@ -44,6 +46,8 @@ export interface PaymentsBenchResult {
   rate: MeasuredLoad;
   /** The same rate from one autocannon instance: every connection's quota is released at the top of each second. */
   rateAligned: MeasuredLoad;
+  /** Payments refused by validation (400), no database work: the service's per-request floor. */
+  floor: MeasuredLoad;
   sweep: MeasuredLoad[];
   /** The spread scenario again, with the service under the sampling profiler (its figures are a little lower for that). */
   profiled: MeasuredLoad | null;
@@ -86,7 +90,7 @@ export function alarmsOf(loads: MeasuredLoad[], money: MoneyChecks, logs: Servic
   for (const l of loads) {
     const fivexx = Object.entries(l.statusCounts).filter(([s]) => Number(s) >= 500);
     if (fivexx.length > 0) alarms.push(`${l.id}: ${fivexx.map(([s, n]) => `${n} x ${s}`).join(', ')}`);
-    const other4xx = Object.entries(l.statusCounts).filter(([s]) => Number(s) >= 400 && Number(s) < 500 && s !== '402');
+    const other4xx = Object.entries(l.statusCounts).filter(([s]) => Number(s) >= 400 && Number(s) < 500 && s !== '402' && Number(s) !== l.expectedStatus);
     if (other4xx.length > 0) alarms.push(`${l.id}: ${other4xx.map(([s, n]) => `${n} x ${s}`).join(', ')}`);
     if (l.declined > 0) alarms.push(`${l.id}: ${l.declined} declines (402); none were expected`);
     if (l.errors > 0 || l.timeouts > 0) alarms.push(`${l.id}: ${l.errors} socket errors, ${l.timeouts} timeouts`);
@@ -109,19 +113,20 @@ export function printReport(r: PaymentsBenchResult): void {
   console.log(`PostgreSQL ${m.postgresVersion}, synchronous_commit=${m.synchronousCommit}, fsync=${m.postgresFsync}, shared_buffers=${m.postgresSharedBuffers}, max_connections=${m.maxConnections}, autovacuum=${m.postgresAutovacuum}`);
   console.log(`load average at start: ${m.loadAverageAtStart.join(' ')}; source ${r.source.commit?.slice(0, 12) ?? '?'}${r.source.uncommittedServiceFiles.length ? ` + ${r.source.uncommittedServiceFiles.length} uncommitted service files` : ''}`);
   console.log('');
-  const loads = [r.spread, r.hot, r.rate, r.rateAligned, ...r.sweep, ...(r.profiled ? [r.profiled] : [])];
+  const loads = [r.spread, r.hot, r.rate, r.rateAligned, r.floor, ...r.sweep, ...(r.profiled ? [r.profiled] : [])];
   printTable(
-    ['scenario', 'conns', 'approved/s', 'approved', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-201', 'errors', 'reconciled', 'service cpu%', 'postgres cpu%', 'autocannon cpu%', 'machine busy%', 'other cpu%', 'service us/pay', 'pg us/pay'],
+    ['scenario', 'conns', 'answered/s', 'approved/s', 'approved', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'unexpected', 'errors', 'reconciled', 'service cpu%', 'postgres cpu%', 'autocannon cpu%', 'machine busy%', 'other cpu%', 'service us/pay', 'pg us/pay'],
     loads.map((l) => [
       l.id,
       String(l.connections) + (l.offeredRate ? ` @${l.offeredRate}/s` : ''),
+      (l.answered / l.seconds).toFixed(1),
       l.approvedPerSecond.toFixed(1),
       String(l.approved),
       l.latencyMs.p50.toFixed(2),
       l.latencyMs.p90.toFixed(2),
       l.latencyMs.p99.toFixed(2),
       l.latencyMs.max.toFixed(2),
-      String(l.answered - l.approved),
+      String(l.answered - (l.statusCounts[String(l.expectedStatus)] ?? 0)),
       String(l.errors + l.timeouts),
       l.reconciliation.ok ? 'ok' : 'NO',
       l.cpu.servicePercent.toFixed(0),

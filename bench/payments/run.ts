@@ -113,6 +113,14 @@ async function main(): Promise<void> {
     });
     const rate = await measure(rateAt(true));
     const rateAligned = await measure(rateAt(false));
+    const floor = await measure({
+      id: 'floor',
+      title: `payments refused by validation (amount 0.00, 400, no database work), ${options.connections} connections, ${options.seconds} s`,
+      connections: options.connections,
+      seconds: options.seconds,
+      merchantKeys: all,
+      refused: true,
+    });
     const sweep: MeasuredLoad[] = [];
     for (const c of options.sweep) sweep.push(await measure(spreadAt(c, `spread-c${c}`)));
 
@@ -131,7 +139,7 @@ async function main(): Promise<void> {
     const serviceLogs = s.logs;
 
     const { targets, ratio } = evaluateTargets({ spread, hot, rate, rateAligned, pgbench });
-    const loads = [spread, hot, rate, rateAligned, ...sweep, ...(profiled ? [profiled] : [])];
+    const loads = [spread, hot, rate, rateAligned, floor, ...sweep, ...(profiled ? [profiled] : [])];
     const result: PaymentsBenchResult = {
       startedAt: startedAt.toISOString(),
       options: { ...pick(options), server: redact(options.serverUrl) },
@@ -144,6 +152,7 @@ async function main(): Promise<void> {
       hot,
       rate,
       rateAligned,
+      floor,
       sweep,
       profiled,
       profile,

@@ -40,6 +40,10 @@ export class AppConfig {
   @Transform(text) @Matches(/^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$/, { message: 'CASH_BALANCE_CAP must be an amount in yuan, like 5000.00' })
   cashBalanceCap = '5000.00';
 
+  /** How often expired allowance money is swept back to its programs. */
+  @Transform(int) @IsInt() @Min(1000) @Max(60000)
+  subsidySweepIntervalMs = 60000;
+
   /** How often the sealer extends the hash chain; the contract promises within a second. */
   @Transform(int) @IsInt() @Min(10) @Max(1000)
   sealIntervalMs = 200;
@@ -55,6 +59,7 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   sealIntervalMs: 'SEAL_INTERVAL_MS',
   idNumberKey: 'ID_NUMBER_KEY',
   cashBalanceCap: 'CASH_BALANCE_CAP',
+  subsidySweepIntervalMs: 'SUBSIDY_SWEEP_INTERVAL_MS',
 };
 
 export class ConfigError extends Error {}

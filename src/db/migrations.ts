@@ -4,6 +4,8 @@ import * as ledger from '../../migrations/20261129000002_ledger';
 import * as idempotency from '../../migrations/20261129000003_idempotency';
 import * as residentsCards from '../../migrations/20261129000004_residents_cards';
 import * as money from '../../migrations/20261129000005_money';
+import * as subsidies from '../../migrations/20261129000006_subsidies';
+import * as billsDonations from '../../migrations/20261129000007_bills_donations';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -16,6 +18,8 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261129000003_idempotency': idempotency,
   '20261129000004_residents_cards': residentsCards,
   '20261129000005_money': money,
+  '20261129000006_subsidies': subsidies,
+  '20261129000007_bills_donations': billsDonations,
 };
 
 const source: Knex.MigrationSource<string> = {

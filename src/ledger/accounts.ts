@@ -22,3 +22,18 @@ export function merchantAccountId(merchantId: string): string {
 export function merchantAccount(merchantId: string): Account {
   return { id: merchantAccountId(merchantId), ownerType: 'merchant', ownerId: merchantId, kind: 'merchant', currency: 'CNY', mayGoNegative: true };
 }
+
+/** The district's treasury, which funds every program's budget. */
+export const TREASURY = 'system:treasury';
+
+/** A program's budget: it may never go below zero, so a disbursement or discount it cannot cover does not happen. */
+export function programAccount(programId: string): Account {
+  return { id: `program:${programId}`, ownerType: 'program', ownerId: programId, kind: 'program_budget', currency: 'CNY', mayGoNegative: false };
+}
+
+export const programAccountId = (programId: string) => `program:${programId}`;
+
+/** One resident's lot of one disbursement: restricted to the program's categories, expiring with the lot. */
+export function subsidyWallet(disbursementId: string, residentId: string): Account {
+  return { id: `subsidy:${disbursementId}:${residentId}`, ownerType: 'resident', ownerId: residentId, kind: 'subsidy_wallet', currency: 'CNY', mayGoNegative: false };
+}

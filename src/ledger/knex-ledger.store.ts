@@ -162,6 +162,39 @@ export class KnexLedgerStore implements LedgerStore {
     return ids.filter((id) => this.known.get(id)?.mayGoNegative);
   }
 
+  async appendFanOut(transfer: StoredTransfer, to: Account[], each: Decimal): Promise<void> {
+    const ids = pgArray(to.map((a) => a.id));
+    await this.trx.raw(
+      `INSERT INTO ledger_accounts (id, owner_type, owner_id, kind, currency, may_go_negative)
+       SELECT id, owner_type, owner_id, kind, ?, may_go_negative
+       FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[]) AS a(id, owner_type, owner_id, kind, may_go_negative)`,
+      [CURRENCY, ids, pgArray(to.map((a) => a.ownerType)), pgArray(to.map((a) => a.ownerId)), pgArray(to.map((a) => a.kind)), pgArray(to.map((a) => a.mayGoNegative))],
+    );
+    // New accounts start at their credit: no zero row to lock and then update.
+    await this.trx.raw(
+      `INSERT INTO ledger_balances (account_id, shard, may_go_negative, balance)
+       SELECT id, 0, may_go_negative, ?::numeric FROM unnest(?::text[], ?::boolean[]) AS a(id, may_go_negative)`,
+      [formatMoney(each), ids, pgArray(to.map((a) => a.mayGoNegative))],
+    );
+    await this.trx.raw(`INSERT INTO ledger_transactions (id, kind, body_hash, metadata) VALUES (?, ?, ?, ?::jsonb)`, [
+      transfer.id,
+      transfer.kind,
+      transfer.bodyHash,
+      canonicalJson(transfer.metadata ?? {}),
+    ]);
+    const from = transfer.postings[0];
+    await this.trx.raw(
+      `INSERT INTO ledger_entries (transaction_id, account_id, amount)
+       SELECT ?::uuid, ?, ?::numeric UNION ALL SELECT ?::uuid, id, ?::numeric FROM unnest(?::text[]) AS a(id)`,
+      [transfer.id, from.accountId, formatMoney(from.amount), transfer.id, formatMoney(each), ids],
+    );
+    const source = (await this.findAccounts([from.accountId]))[0];
+    if (source.mayGoNegative) await this.addToHotShards([[from.accountId, from.amount]]);
+    else await this.updateGuarded([[from.accountId, from.amount]]);
+    const held = this.locked.get(from.accountId);
+    if (held) this.locked.set(from.accountId, held.plus(from.amount));
+  }
+
   async balances(accountIds: string[]): Promise<Map<string, Decimal>> {
     const result = new Map(accountIds.map((id) => [id, new Decimal(0)]));
     if (accountIds.length === 0) return result;

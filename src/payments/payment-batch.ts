@@ -7,9 +7,10 @@ import type { Transfer } from '../../ledger/types';
 import type { Principal } from '../auth/principal';
 import type { IdempotentRequest } from '../common/idempotency';
 import { pgArray } from '../db/pg-array';
-import { cashWalletId, merchantAccountId } from '../ledger/accounts';
+import { merchantAccountId } from '../ledger/accounts';
 import { ledgerFor } from '../ledger/ledger-for';
 import { fundingView, planFunding, type FundingLine } from './funding';
+import { FundingSources } from './funding-sources';
 import { toStoredFunding, type DeclineCode } from './payment.view';
 
 export interface PaymentRequest {
@@ -39,6 +40,7 @@ interface Decision {
   lines?: FundingLine[];
   transferId?: string;
   cashAfter?: Decimal;
+  subsidyAfter?: Decimal;
 }
 
 const DECLINE_MESSAGES: Record<DeclineCode, string> = {
@@ -58,12 +60,13 @@ export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentR
   const live = requests.filter((_, i) => claimed[i]);
   const now = new Date();
   const ledger = ledgerFor(trx);
-  const decisions = await decide(trx, ledger, live);
+  const { decisions, today } = await decide(trx, ledger, live);
   const transfers = decisions.filter((d) => d.lines).map((d) => paymentTransfer(d));
   const results = await ledger.post(transfers, { newIds: true });
   const failed = results.find((r) => !r.ok);
   if (failed) throw new Error(`ledger refused a payment it was planned for: ${JSON.stringify(failed)}`);
   await insertPayments(trx, decisions, now);
+  await recordDiscountUses(trx, decisions, today);
   const outcomes = decisions.map((d) => outcomeOf(d, now));
   await storeOutcomes(trx, live, outcomes);
   let next = 0;
@@ -86,22 +89,42 @@ async function claimKeys(trx: Knex.Transaction, requests: PaymentRequest[]): Pro
   return requests.map((r) => won.has(`${r.idempotency.apiKeyId}\n${r.idempotency.key}`));
 }
 
-async function decide(trx: Knex.Transaction, ledger: Ledger, requests: PaymentRequest[]): Promise<Decision[]> {
+async function decide(trx: Knex.Transaction, ledger: Ledger, requests: PaymentRequest[]): Promise<{ decisions: Decision[]; today: string }> {
   const cards = await cardsByUid(trx, [...new Set(requests.map((r) => r.uid))]);
-  const wallets = [...new Set([...cards.values()].filter((c) => c.status === 'active').map((c) => cashWalletId(c.resident_id)))];
-  // Locked in one statement, in a fixed order; posting below reuses these locks.
-  const cash = await ledger.lockBalances(wallets);
-  return requests.map((request) => {
+  const categories = await merchantCategories(trx, [...new Set(requests.map((r) => r.by.merchantId))]);
+  const residents = [...new Set([...cards.values()].filter((c) => c.status === 'active').map((c) => c.resident_id))];
+  const sources = await FundingSources.load(trx, ledger, residents, [...new Set(categories.values())]);
+  const decisions = requests.map((request): Decision => {
     const card = cards.get(request.uid);
     const d: Decision = { request, paymentId: randomUUID(), card };
     if (!card) return { ...d, decline: 'unknown_card' };
     if (card.status !== 'active') return { ...d, decline: 'card_not_active' };
-    const wallet = cashWalletId(card.resident_id);
-    const lines = planFunding(request.amount, [{ wallet: 'cash', accountId: wallet, available: cash.get(wallet)! }]);
+    const lines = planFunding(request.amount, sources.sourcesFor(card.resident_id, categories.get(request.by.merchantId)!, request.amount));
     if (!lines) return { ...d, decline: 'insufficient_funds' };
-    for (const l of lines) cash.set(l.accountId, cash.get(l.accountId)!.minus(l.amount));
-    return { ...d, lines, transferId: randomUUID(), cashAfter: cash.get(wallet) };
+    sources.take(lines, card.resident_id);
+    return { ...d, lines, transferId: randomUUID(), cashAfter: sources.cashOf(card.resident_id), subsidyAfter: sources.subsidyOf(card.resident_id) };
   });
+  return { decisions, today: sources.today };
+}
+
+async function merchantCategories(trx: Knex.Transaction, ids: string[]): Promise<Map<string, string>> {
+  const rows = await trx('merchants').whereIn('id', ids).select<{ id: string; category: string }[]>('id', 'category');
+  return new Map(rows.map((r) => [r.id, r.category]));
+}
+
+/** Counts the discounts given today, for each program's daily limit. */
+async function recordDiscountUses(trx: Knex.Transaction, decisions: Decision[], today: string): Promise<void> {
+  const uses = decisions.flatMap((d) => (d.lines ?? []).filter((l) => l.wallet === 'discount').map((l) => `${l.programId}\n${d.card!.resident_id}`));
+  if (uses.length === 0) return;
+  const counts = new Map<string, number>();
+  for (const u of uses) counts.set(u, (counts.get(u) ?? 0) + 1);
+  const keys = [...counts.keys()].sort();
+  await trx.raw(
+    `INSERT INTO subsidy_discount_uses AS u (program_id, resident_id, day, uses)
+     SELECT p, r, ?::date, n FROM unnest(?::uuid[], ?::uuid[], ?::int[]) AS x(p, r, n)
+     ON CONFLICT (program_id, resident_id, day) DO UPDATE SET uses = u.uses + EXCLUDED.uses`,
+    [today, pgArray(keys.map((k) => k.split('\n')[0])), pgArray(keys.map((k) => k.split('\n')[1])), pgArray(keys.map((k) => counts.get(k)!))],
+  );
 }
 
 /**
@@ -179,7 +202,7 @@ function outcomeOf(d: Decision, now: Date): PaymentOutcome {
       merchantId: d.request.by.merchantId,
       ...(d.request.description ? { description: d.request.description } : {}),
       funding: fundingView(d.lines!),
-      balance: { cash: formatMoney(d.cashAfter!), subsidy: '0.00' },
+      balance: { cash: formatMoney(d.cashAfter!), subsidy: formatMoney(d.subsidyAfter!) },
       createdAt: now.toISOString(),
     },
   };
