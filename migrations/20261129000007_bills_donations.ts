@@ -53,6 +53,7 @@ export async function up(knex: Knex): Promise<void> {
     )`,
     `CREATE TABLE charity_projects (
       id uuid PRIMARY KEY,
+      seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
       name text NOT NULL,
       goal numeric(20, 2) CHECK (goal > 0),
       api_key_id uuid NOT NULL REFERENCES api_keys (id),

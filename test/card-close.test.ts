@@ -39,7 +39,7 @@ describe('POST /v1/cards/:id/close', () => {
     const res = await close(card.id, `close-${randomUUID()}`);
     expect(res.status).toBe(200);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
-    expect(res.body).toEqual({ card: { ...card, status: 'closed' }, refunded: '12.50' });
+    expect(res.body).toEqual({ card: { ...card, status: 'closed' }, refunded: '12.50', subsidiesReturned: [] });
     expect(await ledgerBalance(t, cashWalletId(resident.id))).toBe('0.00');
     expect(Number(await ledgerBalance(t, CASH_DESK)) - Number(deskBefore)).toBeCloseTo(12.5, 2);
     const [refund] = await refundsOf(card.id);
@@ -79,7 +79,7 @@ describe('POST /v1/cards/:id/close', () => {
     const before = await dbState(t);
     const res = await close(card.id, `close-${randomUUID()}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ card: { ...card, status: 'closed' }, refunded: '0.00' });
+    expect(res.body).toEqual({ card: { ...card, status: 'closed' }, refunded: '0.00', subsidiesReturned: [] });
     const after = await dbState(t);
     expect({ ...after, idempotencyKeys: before.idempotencyKeys }).toEqual(before);
     expect(await refundsOf(card.id)).toHaveLength(1);
@@ -90,7 +90,7 @@ describe('POST /v1/cards/:id/close', () => {
     expect((await t.http.post(`/v1/cards/${card.id}/lock`).set(op()).send({ reason: 'lost' })).status).toBe(200);
     const res = await close(card.id, `close-${randomUUID()}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ card: { ...card, status: 'closed', lockReason: 'lost' }, refunded: '0.00' });
+    expect(res.body).toEqual({ card: { ...card, status: 'closed', lockReason: 'lost' }, refunded: '0.00', subsidiesReturned: [] });
     expect((await historyOf(t, card.id)).at(-1)).toMatchObject({ action: 'closed', fromStatus: 'locked', toStatus: 'closed' });
     const other = await registerResident(t);
     expectError(await t.http.post('/v1/cards').set(op()).send({ residentId: other.id, uid: card.uid }), 409, 'uid_retired');

@@ -39,6 +39,12 @@ export class PaymentsRepository {
     return { ...row, refunded: rows[0].refunded };
   }
 
+  async expiredLots(db: Knex, accountIds: string[]): Promise<Set<string>> {
+    if (accountIds.length === 0) return new Set();
+    const rows = await db('subsidy_wallets').whereIn('account_id', accountIds).where('expires_at', '<=', db.fn.now()).select<{ account_id: string }[]>('account_id');
+    return new Set(rows.map((r) => r.account_id));
+  }
+
   async refundedLines(db: Knex, paymentId: string): Promise<StoredFundingLine[]> {
     const rows = await db('refunds').where({ payment_id: paymentId }).select<{ funding: StoredFundingLine[] }[]>('funding');
     return rows.flatMap((r) => r.funding);

@@ -7,6 +7,8 @@ export interface CardClosed {
   card: CardView;
   /** Cash paid out to the resident at the desk, e.g. "12.50". */
   refunded: string;
+  /** Unspent allowance money returned to each program. */
+  subsidiesReturned: { programId: string; amount: string }[];
 }
 
 export class CloseCardCommand extends Command<Outcome<CardClosed>> {

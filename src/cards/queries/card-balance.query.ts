@@ -2,7 +2,7 @@ import { Query } from '@nestjs/cqrs';
 
 export interface CardBalance {
   cash: string;
-  subsidies: { programId: string; name: string; balance: string; expiresAt: string | null }[];
+  subsidies: { programId: string; name: string; balance: string; expiresAt: string }[];
   total: string;
 }
 

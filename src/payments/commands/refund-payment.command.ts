@@ -7,7 +7,7 @@ export interface RefundDone {
   id: string;
   paymentId: string;
   amount: string;
-  funding: { wallet: string; programId?: string; amount: string }[];
+  funding: { wallet: string; programId?: string; amount: string; returnedToProgram?: boolean }[];
   createdAt: string;
 }
 

@@ -5,9 +5,9 @@ import type { Knex } from 'knex';
 import { formatMoney } from '../../../ledger/money';
 import { assertMerchantScope } from '../../auth/scope';
 import { Idempotency, type Outcome } from '../../common/idempotency';
-import { merchantAccountId } from '../../ledger/accounts';
+import { merchantAccountId, programAccountId } from '../../ledger/accounts';
 import { ledgerFor } from '../../ledger/ledger-for';
-import { fundingView, planRefund } from '../funding';
+import { fundingView, planRefund, type FundingLine } from '../funding';
 import { fromStoredFunding, toStoredFunding } from '../payment.view';
 import { PaymentNotFound, PaymentNotRefundable, RefundExceedsPayment } from '../payments.errors';
 import { PaymentsRepository } from '../payments.repository';
@@ -40,15 +40,25 @@ export class RefundPaymentHandler implements ICommandHandler<RefundPaymentComman
     const lines = planRefund(wanted, fromStoredFunding(payment.funding), fromStoredFunding(await this.payments.refundedLines(trx, paymentId)));
     if (!lines) throw new RefundExceedsPayment(formatMoney(left));
 
+    const expired = await this.payments.expiredLots(trx, lines.filter((l) => l.wallet === 'subsidy').map((l) => l.accountId));
     const id = randomUUID();
     const transactionId = randomUUID();
     await ledgerFor(trx).postOne({
       id: transactionId,
       kind: 'refund',
-      postings: [{ accountId: merchantAccountId(payment.merchant_id), amount: wanted.negated() }, ...lines.map((l) => ({ accountId: l.accountId, amount: l.amount }))],
+      postings: [{ accountId: merchantAccountId(payment.merchant_id), amount: wanted.negated() }, ...lines.map((l) => ({ accountId: destination(l, expired), amount: l.amount }))],
       metadata: { refundId: id, paymentId, merchantId: payment.merchant_id, cardId: payment.card_id },
     });
     const createdAt = await this.payments.insertRefund(trx, { id, paymentId, amount: formatMoney(wanted), funding: toStoredFunding(lines), transactionId, apiKeyId: by.keyId });
-    return { id, paymentId, amount: formatMoney(wanted), funding: fundingView(lines), createdAt: createdAt.toISOString() };
+    return { id, paymentId, amount: formatMoney(wanted), funding: refundView(lines, expired), createdAt: createdAt.toISOString() };
   }
+}
+
+/** Subsidy money whose lot has expired goes back to its program's budget, not into a wallet nobody can spend. */
+function destination(line: FundingLine, expired: Set<string>): string {
+  return expired.has(line.accountId) ? programAccountId(line.programId!) : line.accountId;
+}
+
+function refundView(lines: FundingLine[], expired: Set<string>) {
+  return fundingView(lines).map((v, i) => (expired.has(lines[i].accountId) ? { ...v, returnedToProgram: true } : v));
 }
