@@ -52,8 +52,7 @@ export async function readImportFile(csv: string): Promise<{ lines: ImportLine[]
     }
     lines.push({ line, bill });
   }
-  const { unique, repeated } = withoutRepeatedReferences(lines);
-  return { lines: unique, errors: [...errors, ...repeated] };
+  return { lines, errors: [...errors, ...repeatedReferences(lines)] };
 }
 
 /** The columns in the file's order, or null unless the header names each expected column exactly once. */
@@ -63,21 +62,16 @@ function readHeader(fields: string[]): (typeof IMPORT_COLUMNS)[number][] | null 
   return fields as (typeof IMPORT_COLUMNS)[number][];
 }
 
-/** The first line with each reference; later lines with it are errors (they would be the same bill twice). */
-function withoutRepeatedReferences(lines: ImportLine[]): { unique: ImportLine[]; repeated: ImportLineError[] } {
+/** Lines repeating an earlier line's reference: they would be the same bill twice. */
+function repeatedReferences(lines: ImportLine[]): ImportLineError[] {
   const first = new Map<string, number>();
-  const unique: ImportLine[] = [];
   const repeated: ImportLineError[] = [];
-  for (const l of lines) {
-    const seen = first.get(l.bill.reference);
-    if (seen === undefined) {
-      first.set(l.bill.reference, l.line);
-      unique.push(l);
-    } else {
-      repeated.push({ line: l.line, field: 'reference', code: 'bill_exists', message: `reference ${JSON.stringify(l.bill.reference)} is also on line ${seen}` });
-    }
+  for (const { line, bill } of lines) {
+    const seen = first.get(bill.reference);
+    if (seen === undefined) first.set(bill.reference, line);
+    else repeated.push({ line, field: 'reference', code: 'bill_exists', message: `reference ${JSON.stringify(bill.reference)} is also on line ${seen}` });
   }
-  return { unique, repeated };
+  return repeated;
 }
 
 /** Errors in file order, at most MAX_LISTED_ERRORS of them, with the total. */

@@ -22,6 +22,8 @@ export class CsvBodyParser implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (typeof fastify?.addContentTypeParser !== 'function' || fastify.hasContentTypeParser('text/csv')) return;
     fastify.addContentTypeParser('text/csv', (req, payload, done) => {
+      // An unknown route answers 404 whatever its body, as it does for every other media type.
+      if (req.is404) return done(null, undefined);
       const refusal = refuse(req);
       if (refusal) return done(refusal, undefined);
       readText(payload, done);

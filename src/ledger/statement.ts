@@ -14,6 +14,8 @@ export interface StatementLine {
   paymentId?: string;
   refundId?: string;
   topUpId?: string;
+  billPaymentId?: string;
+  donationId?: string;
   createdAt: string;
   /** The entry id, which orders the statement and is its cursor. */
   entryId: string;
@@ -30,7 +32,7 @@ interface Row {
   counterparty: { type: string; id: string; kind: string } | null;
 }
 
-const REFERENCES = ['paymentId', 'refundId', 'topUpId'] as const;
+const REFERENCES = ['paymentId', 'refundId', 'topUpId', 'billPaymentId', 'donationId'] as const;
 
 /**
  * A resident's own view of the ledger, newest first. Entries are paged by id: writers

@@ -28,13 +28,16 @@ export class ImportBillsHandler implements ICommandHandler<ImportBillsCommand> {
   async execute({ csv, by }: ImportBillsCommand): Promise<BillsImported> {
     const { lines, errors } = await readImportFile(csv);
     return inTransaction(this.knex, async (trx) => {
-      const problems = [...errors, ...(await this.unknownOrExisting(trx, lines))];
+      const repeats = new Set(errors.filter((e) => e.code === 'bill_exists').map((e) => e.line));
+      const problems = [...errors, ...(await this.unknownOrExisting(trx, lines, repeats))];
       if (problems.length > 0) throw failed(problems);
       await ledgerFor(trx).openAccounts([...new Set(lines.map((l) => l.bill.payee))].map(payeeAccount));
       const ids = new Map(lines.map((l) => [l.bill.reference, randomUUID()]));
+      // In reference order, so that two imports sharing references take their index locks in the same order: no deadlock.
+      const sorted = [...lines].sort((a, b) => (a.bill.reference < b.bill.reference ? -1 : 1));
       const rows = await this.bills.insertMany(
         trx,
-        lines.map(({ bill }) => ({ id: ids.get(bill.reference)!, residentId: bill.residentId, payee: bill.payee, amount: formatMoney(new Decimal(bill.amount)), dueDate: bill.dueDate, reference: bill.reference })),
+        sorted.map(({ bill }) => ({ id: ids.get(bill.reference)!, residentId: bill.residentId, payee: bill.payee, amount: formatMoney(new Decimal(bill.amount)), dueDate: bill.dueDate, reference: bill.reference })),
         by.keyId,
       );
       if (rows.length < lines.length) {
@@ -47,12 +50,13 @@ export class ImportBillsHandler implements ICommandHandler<ImportBillsCommand> {
     });
   }
 
-  private async unknownOrExisting(trx: Knex.Transaction, lines: ImportLine[]): Promise<ImportLineError[]> {
+  /** Residents that do not exist and references already taken; a line repeating an earlier one's reference is reported once, as the repeat. */
+  private async unknownOrExisting(trx: Knex.Transaction, lines: ImportLine[], repeats: Set<number>): Promise<ImportLineError[]> {
     const residents = await this.bills.existingResidents(trx, lines.map((l) => l.bill.residentId));
     const references = await this.bills.existingReferences(trx, lines.map((l) => l.bill.reference));
     return lines.flatMap((l): ImportLineError[] => [
       ...(residents.has(l.bill.residentId) ? [] : [{ line: l.line, field: 'residentId', code: 'resident_not_found', message: 'no resident has this id' }]),
-      ...(references.has(l.bill.reference) ? [existing(l)] : []),
+      ...(references.has(l.bill.reference) && !repeats.has(l.line) ? [existing(l)] : []),
     ]);
   }
 }
