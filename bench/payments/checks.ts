@@ -25,7 +25,7 @@ export interface Reconciliation {
 }
 
 export async function reconcile(db: Knex, runTag: string, load: LoadResult): Promise<Reconciliation> {
-  const prefix = `${runTag}-${load.id}-`;
+  const prefix = `${runTag}-${load.id}.`;
   // Requests still being worked on when autocannon hung up finish on their own; wait until the count stops moving.
   let last = -1;
   let row: { approved: string; amount: string } = { approved: '0', amount: '0' };

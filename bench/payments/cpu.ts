@@ -7,13 +7,16 @@ import { readdirSync, readFileSync } from 'node:fs';
  * machine all of them share the cores, so these say who a figure is bounded by.
  *
  * Processes that end during the measurement (pgbench's connections) are not in the
- * per-process figures, only in the machine's; `otherPercent` is what no listed process
- * accounts for (other users of the machine, the kernel's own work, ended processes).
+ * per-process figures, only in the machine's; `otherPercent` is what none of the three
+ * accounts for (other users of the machine and of PostgreSQL, interrupts, ended processes).
  */
 export interface CpuBreakdown {
   servicePercent: number;
   benchPercent: number;
+  /** PostgreSQL working for this run: the bench database's backends and the server's background processes. */
   postgresPercent: number;
+  /** Every PostgreSQL process, including backends of other databases (tests others run on the same server). */
+  postgresAllPercent: number;
   otherPercent: number | null;
   machineBusyPercent: number | null;
   /** Part of the machine's busy time spent in interrupts and softirqs (loopback TCP is processed there), in no process's figure. */
@@ -28,24 +31,32 @@ export interface CpuBreakdown {
 /** Linux reports process times in clock ticks; 100 per second on every common kernel (getconf CLK_TCK). */
 const TICKS_PER_SECOND = 100;
 
-export function startCpuMeter(servicePid: number | null): () => CpuBreakdown {
+/**
+ * Starts measuring; the function it returns ends the measurement. `ownPostgres` are the
+ * PostgreSQL pids that work for this run (without it, every postgres process counts).
+ */
+export function startCpuMeter(servicePid: number | null): (ownPostgres?: Set<number>) => CpuBreakdown {
   const t0 = process.hrtime.bigint();
   const before = snapshot(servicePid);
-  return () => {
+  return (ownPostgres) => {
     const after = snapshot(servicePid);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const pct = (ticks: number) => round((100 * ticks) / TICKS_PER_SECOND / seconds);
     const delta = (pid: number) => after.processes.get(pid)!.ticks - (before.processes.get(pid)?.ticks ?? 0);
     const own = new Set([servicePid, process.pid]);
     let postgresTicks = 0;
+    let postgresAllTicks = 0;
     const others: { comm: string; pid: number; ticks: number }[] = [];
     for (const [pid, p] of after.processes) {
-      if (p.comm === 'postgres') postgresTicks += delta(pid);
-      else if (!own.has(pid) && delta(pid) > 0) others.push({ comm: p.comm, pid, ticks: delta(pid) });
+      if (p.comm === 'postgres') {
+        postgresAllTicks += delta(pid);
+        if (!ownPostgres || ownPostgres.has(pid)) postgresTicks += delta(pid);
+      } else if (!own.has(pid) && delta(pid) > 0) others.push({ comm: p.comm, pid, ticks: delta(pid) });
     }
     const service = pct(after.service - before.service);
     const bench = pct(after.bench - before.bench);
     const postgres = pct(postgresTicks);
+    const postgresAll = pct(postgresAllTicks);
     let machine: number | null = null;
     let irq: number | null = null;
     let steal: number | null = null;
@@ -59,6 +70,7 @@ export function startCpuMeter(servicePid: number | null): () => CpuBreakdown {
       servicePercent: service,
       benchPercent: bench,
       postgresPercent: postgres,
+      postgresAllPercent: postgresAll,
       otherPercent: machine === null ? null : round(machine - service - bench - postgres),
       machineBusyPercent: machine,
       irqPercent: irq,

@@ -96,7 +96,7 @@ export interface LoadResult {
   autocannonLatencyMs: { p50: number; p99: number; max: number } | null;
   /** autocannon instances the load came from (see LoadScenario.staggered). */
   instances: number;
-  /** Answer bodies of the first few non-201 answers. */
+  /** Status and body of the first few answers other than expectedStatus. */
   otherSamples: string[];
   cpu: CpuBreakdown;
   /** Requests written but not answered when autocannon stopped (it closes the sockets): their keys, to look up in the database. */
@@ -105,12 +105,20 @@ export interface LoadResult {
 
 /**
  * One autocannon run against POST /v1/payments. Each request gets a fresh
- * Idempotency-Key, a random card of the fixture, an amount of 0.01-1.00 and (for the
- * spread scenario) a random merchant's terminal key. Every request's key is tracked
+ * Idempotency-Key, a random card of the fixture, an amount of 0.01-1.00 (0.00 when
+ * `refused`) and a random one of the scenario's merchant terminal keys. Every request's key is tracked
  * until its answer arrives, so a run's effect on the database can be reconciled
  * exactly with what the client was told.
  */
-export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: readonly string[], runTag: string, servicePid: number): Promise<LoadResult> {
+export async function runLoad(
+  baseUrl: string,
+  scenario: LoadScenario,
+  uids: readonly string[],
+  runTag: string,
+  servicePid: number,
+  /** The PostgreSQL pids working for this run, asked for when the load ends (the service's pool opens connections as it needs them). */
+  ownPostgres: () => Promise<Set<number>>,
+): Promise<LoadResult> {
   const pending = new Map<string, { cents: number; t0: number }>();
   const latencies: number[] = [];
   const statusCounts: Record<string, number> = {};
@@ -125,7 +133,8 @@ export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: rea
     path: '/v1/payments',
     // autocannon calls this right before writing each request (with pipelining 1, one per connection at a time).
     setupRequest: (req, context) => {
-      const key = `${runTag}-${scenario.id}-${++sent}`;
+      // The dot ends the scenario id, so one id is never a prefix of another's keys (spread / spread-c64).
+      const key = `${runTag}-${scenario.id}.${++sent}`;
       const cents = scenario.refused ? 0 : 1 + Math.floor(Math.random() * 100);
       const uid = uids[Math.floor(Math.random() * uids.length)];
       const merchantKey = keys.length === 1 ? keys[0] : keys[Math.floor(Math.random() * keys.length)];
@@ -153,7 +162,7 @@ export async function runLoad(baseUrl: string, scenario: LoadScenario, uids: rea
 
   const cpuMeter = startCpuMeter(servicePid);
   const results = scenario.staggered && scenario.overallRate ? await staggered(baseUrl, scenario, request) : [await autocannon(instanceOptions(baseUrl, scenario.connections, scenario.seconds, scenario.overallRate, request))];
-  const cpu = cpuMeter();
+  const cpu = cpuMeter(await ownPostgres());
 
   // Each instance measures its own duration; they all ran for `seconds`, give or take a tick.
   const seconds = results.reduce((sum, r) => sum + r.duration, 0) / results.length;

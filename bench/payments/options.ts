@@ -4,7 +4,11 @@ export interface PaymentsBenchOptions {
   serverUrl: string;
   /** Length of each measured scenario, and of pgbench's run. */
   seconds: number;
-  /** autocannon connections (requests in flight) for the throughput scenarios, and pgbench's -c. */
+  /**
+   * autocannon connections (requests in flight) for the throughput scenarios, and pgbench's
+   * -c (capped at the server's free connection slots). Default 512: in a sweep over 16-1024
+   * the CPU per payment stops falling at 512 (bigger batches), so that is where throughput peaks.
+   */
   connections: number;
   /** The offered rate (autocannon overallRate, requests/s) of the latency scenario. */
   rate: number;
@@ -23,7 +27,7 @@ export interface PaymentsBenchOptions {
 }
 
 export function readPaymentsBenchOptions(env: NodeJS.ProcessEnv = process.env): PaymentsBenchOptions {
-  const connections = positiveInt(env.BENCH_CONNECTIONS, 64, 'BENCH_CONNECTIONS');
+  const connections = positiveInt(env.BENCH_CONNECTIONS, 512, 'BENCH_CONNECTIONS');
   return {
     serverUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     seconds: positiveInt(env.BENCH_SECONDS, 15, 'BENCH_SECONDS'),

@@ -142,7 +142,10 @@ export function printReport(r: PaymentsBenchResult): void {
   console.log('CPU not in the service, PostgreSQL or autocannon (percent of one core):');
   for (const l of loads) {
     const others = l.cpu.topOthers.map((o) => `${o.comm}(${o.pid}) ${o.percent}`).join(', ');
-    console.log(`  ${l.id}: irq+softirq ${l.cpu.irqPercent ?? '-'}, steal ${l.cpu.stealPercent ?? '-'}; busiest other processes: ${others || 'none'}`);
+    console.log(
+      `  ${l.id}: other databases' PostgreSQL backends ${round1(l.cpu.postgresAllPercent - l.cpu.postgresPercent)}, irq+softirq ${l.cpu.irqPercent ?? '-'}, steal ${l.cpu.stealPercent ?? '-'}; ` +
+        `busiest other processes: ${others || 'none'}`,
+    );
   }
   console.log('');
   for (const p of [r.pgbench, ...r.pgbenchSweep]) {
@@ -186,6 +189,10 @@ export function printReport(r: PaymentsBenchResult): void {
     for (const l of loads) for (const s of l.otherSamples) console.log(`  ${l.id} sample: ${s}`);
     for (const s of r.serviceLogs.samples) console.log(`  service log: ${s}`);
   }
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function printTable(header: string[], rows: string[][]): void {

@@ -73,10 +73,15 @@ async function main(): Promise<void> {
 
     const s = service;
     const all = fixture.merchants.map((m) => m.key);
+    // Others' tests may use the same server: count only this database's backends and the server's own processes.
+    const ownPostgres = async () => {
+      const { rows } = await db!.raw<{ rows: { pid: number }[] }>(`SELECT pid FROM pg_stat_activity WHERE datname = ? OR backend_type <> 'client backend'`, [payDb]);
+      return new Set(rows.map((r) => r.pid));
+    };
     const measure = async (scenario: LoadScenario): Promise<MeasuredLoad> => {
       await dbs.checkpoint();
       log(`${scenario.id}: ${scenario.title}`);
-      const load = await runLoad(s.baseUrl, scenario, fixture.uids, runTag, s.pid);
+      const load = await runLoad(s.baseUrl, scenario, fixture.uids, runTag, s.pid, ownPostgres);
       const reconciliation = await reconcile(db!, runTag, load);
       log(`  ${load.approvedPerSecond.toFixed(1)} approved/s, p99 ${load.latencyMs.p99.toFixed(2)} ms, statuses ${JSON.stringify(load.statusCounts)}, reconciled ${reconciliation.ok ? 'ok' : 'NO'}`);
       return { ...load, unanswered: load.unanswered.length, reconciliation, cpuMicrosPerPayment: cpuPerPayment(load) };
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
     });
 
     log(`warm-up: ${WARMUP_SECONDS} s spread, not measured`);
-    await runLoad(s.baseUrl, { ...spreadAt(options.connections, 'warmup'), seconds: WARMUP_SECONDS }, fixture.uids, runTag, s.pid);
+    await runLoad(s.baseUrl, { ...spreadAt(options.connections, 'warmup'), seconds: WARMUP_SECONDS }, fixture.uids, runTag, s.pid, ownPostgres);
 
     const spread = await measure(spreadAt(options.connections, 'spread'));
     const hot = await measure({
