@@ -10,6 +10,7 @@ import { cardView, type CardRow } from '../card.view';
 import { CardNotActive } from '../cards.errors';
 import { CardsRepository } from '../cards.repository';
 import { CardClosedEvent } from '../events/card-closed.event';
+import { DISBURSEMENT_LOCK } from '../../subsidies/commands/disburse.handler';
 import { cardForUpdate } from './card-for-update';
 import { type CardClosed, CloseCardCommand } from './close-card.command';
 
@@ -50,6 +51,8 @@ export class CloseCardHandler implements ICommandHandler<CloseCardCommand> {
    * it over, unspent allowance money back to the programs it came from.
    */
   private async payOut(trx: Knex.Transaction, card: CardRow): Promise<{ refunded: string; subsidiesReturned: { programId: string; amount: string }[] }> {
+    // Shared with other closes, exclusive with a running disbursement: after it, its lots are visible here.
+    await trx.raw('SELECT pg_advisory_xact_lock_shared(?)', [DISBURSEMENT_LOCK]);
     const ledger = ledgerFor(trx);
     const wallet = cashWalletId(card.resident_id);
     const cash = (await ledger.lockBalances([wallet])).get(wallet)!;

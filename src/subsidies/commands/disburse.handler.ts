@@ -13,6 +13,9 @@ import { DisburseCommand, type Disbursed } from './disburse.command';
 
 const DAY_MS = 86_400_000;
 
+/** Held exclusively by a disbursement, shared by card closes. */
+export const DISBURSEMENT_LOCK = 7260_0003;
+
 /**
  * One allowance disbursement: every eligible resident with an active card gets a lot
  * of `amount`, expiring `validDays` from now, all in one ledger transaction written
@@ -35,6 +38,8 @@ export class DisburseHandler implements ICommandHandler<DisburseCommand> {
     if (!program) throw new ProgramNotFound();
     if (program.kind !== 'allowance') throw new NotAnAllowance();
     if (await this.programs.isDisbursed(trx, programId, period)) throw new PeriodAlreadyDisbursed(period);
+    // Card closes wait for this (and this for them), so no closed card gets a lot it would keep.
+    await trx.raw('SELECT pg_advisory_xact_lock(?)', [DISBURSEMENT_LOCK]);
 
     const residents = await this.programs.eligibleResidents(trx, program);
     const each = new Decimal(program.amount);
@@ -42,10 +47,11 @@ export class DisburseHandler implements ICommandHandler<DisburseCommand> {
     const id = randomUUID();
     const expiresAt = new Date(Date.now() + program.valid_days! * DAY_MS);
     const transactionId = residents.length > 0 ? randomUUID() : null;
+    const wallets = residents.map((r) => subsidyWallet(id, r));
+    // The ledger transaction first: the disbursement row refers to it, the lots to both.
+    if (transactionId) await this.fanOut(trx, transactionId, programId, period, wallets, each, total);
     await this.programs.insertDisbursement(trx, { id, programId, period, recipients: residents.length, total: formatMoney(total), expiresAt, transactionId });
     if (transactionId) {
-      const wallets = residents.map((r) => subsidyWallet(id, r));
-      await this.fanOut(trx, transactionId, programId, period, wallets, each, total);
       await this.programs.insertWallets(trx, { accountIds: wallets.map((w) => w.id), residentIds: residents, programId, disbursementId: id, expiresAt });
     }
     return { id, programId, period, recipients: residents.length, total: formatMoney(total), expiresAt: expiresAt.toISOString() };

@@ -9,7 +9,7 @@ import { ProgramNotFound } from '../subsidies.errors';
 import { SubsidiesRepository } from '../subsidies.repository';
 import { ProgramReportQuery, type ProgramReport } from './program-report.query';
 
-/** A Shanghai calendar month as a UTC range, or everything. */
+/** A Shanghai calendar month as a UTC range (by when money moved, like the ledger), or everything. */
 const PERIOD = `(?::text IS NULL OR (t.created_at >= (to_date(?, 'YYYY-MM')::timestamp AT TIME ZONE 'Asia/Shanghai')
   AND t.created_at < ((to_date(?, 'YYYY-MM') + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai')))`;
 
@@ -41,8 +41,8 @@ export class ProgramReportHandler implements IQueryHandler<ProgramReportQuery> {
     );
     const { rows } = await this.knex.raw<{ rows: { balance: string | null; recipients: number }[] }>(
       `SELECT (SELECT sum(balance)::text FROM ledger_balances WHERE account_id = ?) AS balance,
-              (SELECT coalesce(sum(recipients), 0)::int FROM subsidy_disbursements WHERE program_id = ? AND (?::text IS NULL OR period = ?)) AS recipients`,
-      [programAccountId(programId), programId, p, p],
+              (SELECT coalesce(sum(recipients), 0)::int FROM subsidy_disbursements t WHERE program_id = ? AND ${PERIOD}) AS recipients`,
+      [programAccountId(programId), programId, p, p, p],
     );
     const of = (m: Map<string, Decimal>, ...kinds: string[]) => kinds.reduce((sum, k) => sum.plus(m.get(k) ?? 0), new Decimal(0));
     return {
