@@ -7,12 +7,15 @@ import type { LoadResult } from './load';
 import { resultsDir } from './paths';
 import type { ProfileSummary } from './profile-summary';
 import type { ServiceLogSummary } from './service';
+import type { WaitSummary } from './waits';
 
 export type MeasuredLoad = Omit<LoadResult, 'unanswered'> & {
   unanswered: number;
   reconciliation: Reconciliation;
   /** CPU time per approved payment (per answer in the refused scenario), in microseconds: what a payment costs each party, whatever the machine's other load. */
   cpuMicrosPerPayment: { service: number; postgres: number; autocannon: number };
+  /** What the service's database sessions were doing (pg_stat_activity samples). */
+  waits: WaitSummary;
 };
 
 export function cpuPerPayment(l: Pick<LoadResult, 'cpu' | 'approved' | 'answered' | 'seconds' | 'expectedStatus'>): MeasuredLoad['cpuMicrosPerPayment'] {
@@ -49,7 +52,7 @@ export interface PaymentsBenchResult {
   /** Payments refused by validation (400), no database work: the service's per-request floor. */
   floor: MeasuredLoad;
   sweep: MeasuredLoad[];
-  /** The spread scenario again, with the service under the sampling profiler (its figures are a little lower for that). */
+  /** The spread scenario again, with the service under V8's sampling profiler (1 ms), measured like the others. */
   profiled: MeasuredLoad | null;
   profile: ProfileSummary | null;
   ratioToPgbench: number;
@@ -146,6 +149,15 @@ export function printReport(r: PaymentsBenchResult): void {
       `  ${l.id}: other databases' PostgreSQL backends ${round1(l.cpu.postgresAllPercent - l.cpu.postgresPercent)}, irq+softirq ${l.cpu.irqPercent ?? '-'}, steal ${l.cpu.stealPercent ?? '-'}; ` +
         `busiest other processes: ${others || 'none'}`,
     );
+  }
+  console.log('');
+  console.log("The service's database sessions (pg_stat_activity every 100 ms; % of busy session samples):");
+  for (const l of loads) {
+    const shares = Object.entries(l.waits.shares)
+      .slice(0, 5)
+      .map(([k, v]) => `${k} ${v}%`)
+      .join(', ');
+    console.log(`  ${l.id}: ${l.waits.averageInTransaction} sessions in a transaction on average; ${shares || 'none busy'}`);
   }
   console.log('');
   for (const p of [r.pgbench, ...r.pgbenchSweep]) {

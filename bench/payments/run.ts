@@ -15,6 +15,7 @@ import { repoRoot, resultsDir } from './paths';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { alarmsOf, cpuPerPayment, evaluateTargets, printReport, writeResult, type MeasuredLoad, type PaymentsBenchResult } from './report';
 import { ServiceProcess, tail } from './service';
+import { startWaitSampler } from './waits';
 
 /** Unmeasured load before the first scenario, so the service's JIT and pools are warm. */
 const WARMUP_SECONDS = 3;
@@ -81,10 +82,12 @@ async function main(): Promise<void> {
     const measure = async (scenario: LoadScenario): Promise<MeasuredLoad> => {
       await dbs.checkpoint();
       log(`${scenario.id}: ${scenario.title}`);
+      const stopWaits = startWaitSampler(db!, payDb);
       const load = await runLoad(s.baseUrl, scenario, fixture.uids, runTag, s.pid, ownPostgres);
+      const waits = await stopWaits();
       const reconciliation = await reconcile(db!, runTag, load);
       log(`  ${load.approvedPerSecond.toFixed(1)} approved/s, p99 ${load.latencyMs.p99.toFixed(2)} ms, statuses ${JSON.stringify(load.statusCounts)}, reconciled ${reconciliation.ok ? 'ok' : 'NO'}`);
-      return { ...load, unanswered: load.unanswered.length, reconciliation, cpuMicrosPerPayment: cpuPerPayment(load) };
+      return { ...load, unanswered: load.unanswered.length, reconciliation, cpuMicrosPerPayment: cpuPerPayment(load), waits };
     };
     const spreadAt = (connections: number, id: string): LoadScenario => ({
       id,
