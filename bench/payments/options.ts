@@ -7,7 +7,8 @@ export interface PaymentsBenchOptions {
   /**
    * autocannon connections (requests in flight) for the throughput scenarios, and pgbench's
    * -c (capped at the server's free connection slots). Default 512: in a sweep over 16-1024
-   * the CPU per payment stops falling at 512 (bigger batches), so that is where throughput peaks.
+   * throughput rises with concurrency (bigger shared batches) and plateaus from 256 to 1,024,
+   * where lock waits between batches eat the gain; 512 is in the middle of the plateau.
    */
   connections: number;
   /** The offered rate (autocannon overallRate, requests/s) of the latency scenario. */
