@@ -3,25 +3,21 @@ import { payeeAccountId } from '../src/bills/bill-accounts';
 import { cashWalletId } from '../src/ledger/accounts';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { addDays, createBill, payBill, read, records, reference, state } from './support/bills';
-import { apiKey } from './support/factories';
-import { cashOf, holder, shanghaiDay, statementOf, terminal, topUp, verify } from './support/money';
+import { cashOf, holder, shanghaiDay, statementOf, topUp, verify, deskKeys, type DeskKeys } from './support/money';
 import { cardUid, expectError, ledgerBalance } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** 缴费 at the desk: a bill paid once, from its own resident's cash, through an active card. */
 let t: TestApp;
-let keys: { operator: string; operatorId: string; auditor: string; door: string; merchant: string };
+let keys: DeskKeys;
 
 beforeAll(async () => {
   t = await startTestApp();
-  const op = await apiKey(t, 'operator');
-  keys = { operator: op.key, operatorId: op.id, auditor: (await apiKey(t, 'auditor')).key, door: (await apiKey(t, 'door')).key, merchant: (await terminal(t)).key };
+  keys = await deskKeys(t);
 });
 afterAll(async () => {
   await t?.close();
 });
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('POST /v1/bills/:id/payments', () => {
   test('201 in the contract shape; cash goes to the payee in the ledger; the bill is paid; the statement shows it', async () => {

@@ -2,25 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { payeeAccountId } from '../src/bills/bill-accounts';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { addDays, billBody, createBill, payBill, postBill, read, reference, state } from './support/bills';
-import { apiKey } from './support/factories';
-import { holder, shanghaiDay, terminal, verify } from './support/money';
+import { holder, shanghaiDay, verify, deskKeys, type DeskKeys } from './support/money';
 import { expectError, registerResident } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** 缴费: bills entered by the admin, listed at the desk, paid once from the resident's cash. */
 let t: TestApp;
-let keys: { operator: string; operatorId: string; auditor: string; door: string; merchant: string };
+let keys: DeskKeys;
 
 beforeAll(async () => {
   t = await startTestApp();
-  const op = await apiKey(t, 'operator');
-  keys = { operator: op.key, operatorId: op.id, auditor: (await apiKey(t, 'auditor')).key, door: (await apiKey(t, 'door')).key, merchant: (await terminal(t)).key };
+  keys = await deskKeys(t);
 });
 afterAll(async () => {
   await t?.close();
 });
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('POST /v1/bills', () => {
   test('201 in the contract shape, stored as sent, unpaid and not overdue', async () => {

@@ -7,6 +7,7 @@ import { CardUnlockedEvent } from '../src/cards/events/card-unlocked.event';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { apiKey } from './support/factories';
 import { cardUid, dbState, expectError, historyOf, issueCard, registerResident, residentWithCard, separated } from './support/residents';
+import { ISO } from './support/shapes';
 
 let t: TestApp;
 let operator: { id: string; key: string };
@@ -25,7 +26,6 @@ afterAll(async () => {
 
 const admin = bearer(TEST_ADMIN_KEY);
 const op = () => bearer(operator.key);
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const post = (path: string, body?: object, key = operator.key) => t.http.post(path).set(bearer(key)).send(body ?? {});
 const lock = (id: string, reason = 'lost') => post(`/v1/cards/${id}/lock`, { reason });
 const unlock = (id: string) => post(`/v1/cards/${id}/unlock`);

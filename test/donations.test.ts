@@ -3,25 +3,22 @@ import { projectAccountId } from '../src/donations/charity-accounts';
 import { cashWalletId } from '../src/ledger/accounts';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { charityProject, donate, read, records, state } from './support/bills';
-import { apiKey } from './support/factories';
-import { cashOf, holder, shanghaiDay, statementOf, terminal, topUp, verify } from './support/money';
+import { cashOf, holder, shanghaiDay, statementOf, topUp, verify, deskKeys, type DeskKeys } from './support/money';
 import { cardUid, expectError, issueCard, ledgerBalance, registerResident } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** 行善: charity projects, donations from a card's cash with numbered receipts, and the printed receipt. */
 let t: TestApp;
-let keys: { operator: string; operatorId: string; auditor: string; door: string; merchant: string };
+let keys: DeskKeys;
 
 beforeAll(async () => {
   t = await startTestApp();
-  const op = await apiKey(t, 'operator');
-  keys = { operator: op.key, operatorId: op.id, auditor: (await apiKey(t, 'auditor')).key, door: (await apiKey(t, 'door')).key, merchant: (await terminal(t)).key };
+  keys = await deskKeys(t);
 });
 afterAll(async () => {
   await t?.close();
 });
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const year = () => shanghaiDay().slice(0, 4);
 const receiptOf = (n: number) => `CH-${year()}-${String(n).padStart(6, '0')}`;
 

@@ -4,6 +4,7 @@ import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/ap
 import { apiKey } from './support/factories';
 import { terminal, type Terminal } from './support/money';
 import { expectError } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** Merchants: created by the admin with a category, read by their own terminals and the back office. */
 let t: TestApp;
@@ -22,8 +23,6 @@ afterAll(async () => {
 });
 
 const admin = bearer(TEST_ADMIN_KEY);
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function counts() {
   const n = async (table: string) => Number((await t.knex(table).count<{ n: string }[]>('* as n'))[0].n);

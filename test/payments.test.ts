@@ -4,6 +4,7 @@ import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/ap
 import { apiKey } from './support/factories';
 import { anotherTerminal, approvedPayment, cashOf, everything, holder, moneyState, owedTo, pay, statementOf, terminal, topUp, verify, type Terminal } from './support/money';
 import { cardUid, expectError, issueCard, registerResident, separated } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** 刷卡消费: a terminal charges a tapped card by its UID; approved (201) or declined (402, recorded). */
 let t: TestApp;
@@ -22,8 +23,6 @@ afterAll(async () => {
 });
 
 const admin = bearer(TEST_ADMIN_KEY);
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const declined = (code: string) => ({ statusCode: 402, code, message: expect.any(String), paymentId: expect.stringMatching(UUID) });
 
 describe('approved', () => {

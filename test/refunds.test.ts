@@ -4,6 +4,7 @@ import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/ap
 import { apiKey } from './support/factories';
 import { anotherTerminal, approvedPayment, cashOf, everything, holder, moneyState, owedTo, pay, refund, statementOf, terminal, verify, type Terminal } from './support/money';
 import { cardUid, expectError } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** 退款: back to the wallets a payment drew from, partly or wholly, never more than it. */
 let t: TestApp;
@@ -22,8 +23,6 @@ afterAll(async () => {
 });
 
 const admin = bearer(TEST_ADMIN_KEY);
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A resident with `cash`, who has paid `amount` at the shop. */
 async function paid(cash: string, amount: string) {

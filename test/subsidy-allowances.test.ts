@@ -4,6 +4,7 @@ import { programAccountId } from '../src/ledger/accounts';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { cashOf, moneyState, owedTo, pay, statementOf, terminal, topUp, verify, type Terminal } from './support/money';
 import { cardUid, expectError, idNumber, registerResident } from './support/residents';
+import { UUID } from './support/shapes';
 import {
   allowanceBody,
   birthDateFor,
@@ -47,7 +48,6 @@ afterAll(async () => {
 });
 
 const admin = bearer(TEST_ADMIN_KEY);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY = 86_400_000;
 const ids = (people: Person[]) => people.map((p) => p.residentId).sort();
 

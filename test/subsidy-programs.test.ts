@@ -5,6 +5,7 @@ import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/ap
 import { apiKey } from './support/factories';
 import { approvedPayment, refund, terminal, topUp, verify, type Terminal } from './support/money';
 import { expectError, ledgerBalance } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 import {
   allowanceBody,
   budgetOf,
@@ -40,9 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 describe('POST /v1/subsidy-programs', () => {
   test('an allowance program: 201 with the program view, and a budget account at 0.00 in the ledger', async () => {

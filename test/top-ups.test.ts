@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { CASH_DESK, cashWalletId } from '../src/ledger/accounts';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
-import { apiKey } from './support/factories';
-import { apiCash, cashOf, everything, holder, moneyState, statementOf, terminal, topUp, verify } from './support/money';
+import { apiCash, cashOf, everything, holder, moneyState, statementOf, topUp, verify, deskKeys, type DeskKeys } from './support/money';
 import { cardUid, expectError, ledgerBalance } from './support/residents';
+import { ISO, UUID } from './support/shapes';
 
 /** 充值 at the desk: cash into a resident's wallet, idempotent, up to the cap, only on an active card. */
 let t: TestApp;
-let keys: { operator: string; operatorId: string; auditor: string; door: string; merchant: string };
+let keys: DeskKeys;
 
 beforeAll(async () => {
   t = await startTestApp();
-  const op = await apiKey(t, 'operator');
-  keys = { operator: op.key, operatorId: op.id, auditor: (await apiKey(t, 'auditor')).key, door: (await apiKey(t, 'door')).key, merchant: (await terminal(t)).key };
+  keys = await deskKeys(t);
 });
 afterAll(async () => {
   await t?.close();
 });
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('POST /v1/top-ups', () => {
   test('201 in the contract shape; the desk pays the wallet in the ledger; the statement and balance show it', async () => {

@@ -20,6 +20,7 @@ import { repoRoot, resultsDir } from './paths';
 import { BOUND_SECONDS, printReport, writeResult, type DisburseResult } from './report';
 import { paymentCards, seedResidents } from './seed';
 import { call, ok, Service, sleep } from './service';
+import { log, redact, round, withPool } from '../common';
 
 const AMOUNT = '200.00';
 const PERIOD = '2026-12';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     log(`seeded the COPY twin the same way in ${copySeeded.seconds.toFixed(1)} s`);
 
     const logFile = join(resultsDir(), `disburse-${stamp}.service.log`);
-    service = await Service.start(urlForDatabase(options.serverUrl, benchDb), logFile);
+    service = await Service.start({ databaseUrl: urlForDatabase(options.serverUrl, benchDb), logFile });
     const base = service.baseUrl;
     const admin = service.adminKey;
     log(`service pid ${service.pid} on ${base}`);
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     const verify = await call<DisburseResult['verify']['report']>(base, 'GET', '/v1/ledger/verify', admin);
     log(`  ${verify.status} in ${(verify.ms / 1000).toFixed(2)} s, ok=${verify.body?.ok}`);
     await service.stop();
-    const serviceProblems = { ...service.problems, logFile };
+    const serviceProblems = { ...service.logs, logFile };
     service = null;
 
     let copy: CopyReference | null = null;
@@ -253,29 +254,6 @@ function processCpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
-}
-
-async function withPool<T>(dbs: ScratchDatabases, database: string, poolMax: number, work: (knex: Knex) => Promise<T>): Promise<T> {
-  const knex = dbs.connect(database, poolMax);
-  try {
-    return await work(knex);
-  } finally {
-    await knex.destroy();
-  }
-}
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-
-function log(message: string): void {
-  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
 main().catch((err) => {

@@ -10,6 +10,7 @@ import { readBenchOptions } from './options';
 import { initPgbench, runPgbench } from './pgbench';
 import { machineFacts, printReport, writeResult, type BenchResult } from './report';
 import { runScenario, SCENARIOS, type ScenarioResult } from './scenarios';
+import { log, redact, round, withPool } from '../common';
 
 /**
  * Transfers per second through Ledger + KnexLedgerStore on a PostgreSQL server, next
@@ -116,29 +117,6 @@ async function sealAll(knex: Knex): Promise<{ sealed: number; seconds: number; p
   }
   const seconds = (performance.now() - started) / 1000;
   return { sealed, seconds: round(seconds), perSecond: Math.round(sealed / seconds) };
-}
-
-async function withPool<T>(dbs: ScratchDatabases, database: string, poolMax: number, work: (knex: Knex) => Promise<T>): Promise<T> {
-  const knex = dbs.connect(database, poolMax);
-  try {
-    return await work(knex);
-  } finally {
-    await knex.destroy();
-  }
-}
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-
-function log(message: string): void {
-  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
 main().catch((err) => {

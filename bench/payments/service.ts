@@ -67,7 +67,12 @@ export class ServiceProcess {
 
   static async start(options: ServiceOptions): Promise<ServiceProcess> {
     const service = new ServiceProcess(await freePort(), options);
-    await service.waitHealthy();
+    try {
+      await service.waitHealthy();
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
     return service;
   }
 

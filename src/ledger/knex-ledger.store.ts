@@ -188,7 +188,7 @@ export class KnexLedgerStore implements LedgerStore {
        SELECT ?::uuid, ?, ?::numeric UNION ALL SELECT ?::uuid, id, ?::numeric FROM unnest(?::text[]) AS a(id)`,
       [transfer.id, from.accountId, formatMoney(from.amount), transfer.id, formatMoney(each), ids],
     );
-    const source = (await this.findAccounts([from.accountId]))[0];
+    const source = this.known.get(from.accountId) ?? (await this.findAccounts([from.accountId]))[0];
     if (source.mayGoNegative) await this.addToHotShards([[from.accountId, from.amount]]);
     else await this.updateGuarded([[from.accountId, from.amount]]);
     const held = this.locked.get(from.accountId);

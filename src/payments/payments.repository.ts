@@ -29,25 +29,20 @@ export class PaymentsRepository {
   }
 
   /**
-   * Locks a payment for a refund and reads what was refunded so far in a second
+   * Locks a payment for a refund, then reads its earlier refunds' lines in a second
    * statement: a refund that waited for the lock must see the refund it waited for.
    */
-  async findForRefund(trx: Knex.Transaction, id: string): Promise<PaymentRow | undefined> {
-    const row = await trx('payments').where({ id }).forUpdate().first<PaymentRow | undefined>(COLUMNS);
-    if (!row) return undefined;
-    const { rows } = await trx.raw<{ rows: { refunded: string }[] }>('SELECT coalesce(sum(amount), 0)::text AS refunded FROM refunds WHERE payment_id = ?', [id]);
-    return { ...row, refunded: rows[0].refunded };
+  async findForRefund(trx: Knex.Transaction, id: string): Promise<{ payment: PaymentRow; refundedLines: StoredFundingLine[] } | undefined> {
+    const payment = await trx('payments').where({ id }).forUpdate().first<PaymentRow | undefined>(COLUMNS);
+    if (!payment) return undefined;
+    const rows = await trx('refunds').where({ payment_id: id }).select<{ funding: StoredFundingLine[] }[]>('funding');
+    return { payment, refundedLines: rows.flatMap((r) => r.funding) };
   }
 
   async expiredLots(db: Knex, accountIds: string[]): Promise<Set<string>> {
     if (accountIds.length === 0) return new Set();
     const rows = await db('subsidy_wallets').whereIn('account_id', accountIds).where('expires_at', '<=', db.fn.now()).select<{ account_id: string }[]>('account_id');
     return new Set(rows.map((r) => r.account_id));
-  }
-
-  async refundedLines(db: Knex, paymentId: string): Promise<StoredFundingLine[]> {
-    const rows = await db('refunds').where({ payment_id: paymentId }).select<{ funding: StoredFundingLine[] }[]>('funding');
-    return rows.flatMap((r) => r.funding);
   }
 
   async insertRefund(trx: Knex.Transaction, r: { id: string; paymentId: string; amount: string; funding: StoredFundingLine[]; transactionId: string; apiKeyId: string }) {

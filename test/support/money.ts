@@ -168,3 +168,17 @@ export function shanghaiDay(at: Date | string = new Date()): string {
 export function merchantPayments(http: TestAgent, key: string, merchantId: string, query: Record<string, string | number> = {}) {
   return http.get(`/v1/merchants/${merchantId}/payments`).query(query).set(bearer(key));
 }
+
+export interface DeskKeys {
+  operator: string;
+  operatorId: string;
+  auditor: string;
+  door: string;
+  merchant: string;
+}
+
+/** One key of each role a money test needs: a desk, an auditor, a door controller and a terminal. */
+export async function deskKeys(t: TestApp): Promise<DeskKeys> {
+  const op = await apiKey(t, 'operator');
+  return { operator: op.key, operatorId: op.id, auditor: (await apiKey(t, 'auditor')).key, door: (await apiKey(t, 'door')).key, merchant: (await terminal(t)).key };
+}

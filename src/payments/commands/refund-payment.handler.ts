@@ -30,14 +30,17 @@ export class RefundPaymentHandler implements ICommandHandler<RefundPaymentComman
   }
 
   private async refund(trx: Knex.Transaction, { paymentId, amount, by }: RefundPaymentCommand): Promise<RefundDone> {
-    const payment = await this.payments.findForRefund(trx, paymentId);
-    if (!payment) throw new PaymentNotFound();
+    const found = await this.payments.findForRefund(trx, paymentId);
+    if (!found) throw new PaymentNotFound();
+    const { payment } = found;
+    const refundedLines = fromStoredFunding(found.refundedLines);
     assertMerchantScope(by, payment.merchant_id);
     if (payment.status !== 'approved') throw new PaymentNotRefundable();
-    const left = new Decimal(payment.amount).minus(payment.refunded ?? '0');
+    // Each refund's lines add up to its amount, so the lines tell what is refunded so far.
+    const left = refundedLines.reduce((sum, l) => sum.minus(l.amount), new Decimal(payment.amount));
     const wanted = amount ?? left;
     if (left.isZero() || wanted.gt(left)) throw new RefundExceedsPayment(formatMoney(left));
-    const lines = planRefund(wanted, fromStoredFunding(payment.funding), fromStoredFunding(await this.payments.refundedLines(trx, paymentId)));
+    const lines = planRefund(wanted, fromStoredFunding(payment.funding), refundedLines);
     if (!lines) throw new RefundExceedsPayment(formatMoney(left));
 
     const expired = await this.payments.expiredLots(trx, lines.filter((l) => l.wallet === 'subsidy').map((l) => l.accountId));
