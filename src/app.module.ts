@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AccessModule } from './access/access.module';
 import { AuthModule } from './auth/auth.module';
 import { BillsModule } from './bills/bills.module';
 import { CardsModule } from './cards/cards.module';
@@ -53,6 +54,7 @@ export class AppModule {
         SubsidiesModule,
         BillsModule,
         DonationsModule,
+        AccessModule,
       ],
     };
   }

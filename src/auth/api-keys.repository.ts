@@ -68,6 +68,11 @@ export class ApiKeysRepository {
     return (await db('merchants').where({ id: merchantId }).first('id')) !== undefined;
   }
 
+  async countDoors(db: Knex, doorIds: string[]): Promise<number> {
+    const [{ count }] = await db('doors').whereIn('id', doorIds).count<{ count: string }[]>({ count: '*' });
+    return Number(count);
+  }
+
   async hasActiveAdmin(db: Knex | Knex.Transaction): Promise<boolean> {
     const row = await db('api_keys').where({ role: 'admin' }).whereNull('revoked_at').first('id');
     return row !== undefined;

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query as QueryParams, Res
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ChangesAccess } from '../access/changes-access';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { Roles } from '../auth/roles';
 import { IdempotencyKey } from '../common/idempotency-key.decorator';
@@ -34,6 +35,7 @@ export class CardsController {
 
   @Post('cards')
   @Roles('admin', 'operator')
+  @ChangesAccess()
   issue(@Body() dto: IssueCardDto, @CurrentPrincipal() by: Principal): Promise<CardView> {
     return this.commands.execute(new IssueCardCommand(dto.residentId, dto.uid, by));
   }
@@ -58,6 +60,7 @@ export class CardsController {
 
   @Post('cards/:id/lock')
   @Roles('admin', 'operator')
+  @ChangesAccess()
   @HttpCode(200)
   lock(@Param('id', uuidParam) id: string, @Body() dto: LockCardDto, @CurrentPrincipal() by: Principal): Promise<CardView> {
     return this.commands.execute(new LockCardCommand(id, dto.reason, by));
@@ -65,6 +68,7 @@ export class CardsController {
 
   @Post('cards/:id/unlock')
   @Roles('admin', 'operator')
+  @ChangesAccess()
   @HttpCode(200)
   unlock(@Param('id', uuidParam) id: string, @Body(NoBody) _: undefined, @CurrentPrincipal() by: Principal): Promise<CardView> {
     return this.commands.execute(new UnlockCardCommand(id, by));
@@ -72,12 +76,14 @@ export class CardsController {
 
   @Post('cards/:id/replace')
   @Roles('admin', 'operator')
+  @ChangesAccess()
   replace(@Param('id', uuidParam) id: string, @Body() dto: ReplaceCardDto, @CurrentPrincipal() by: Principal): Promise<CardView> {
     return this.commands.execute(new ReplaceCardCommand(id, dto.uid, dto.reason, by));
   }
 
   @Post('cards/:id/close')
   @Roles('admin', 'operator')
+  @ChangesAccess()
   async close(
     @Param('id', uuidParam) id: string,
     @Body(NoBody) _: undefined,

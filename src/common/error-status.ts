@@ -18,6 +18,8 @@ const STATUS: Record<string, number> = {
   project_not_found: 404,
   donation_not_found: 404,
   program_not_found: 404,
+  door_not_found: 404,
+  grant_not_found: 404,
   method_not_allowed: 405,
   idempotency_key_in_progress: 409,
   exists_with_different_body: 409,

@@ -36,6 +36,21 @@ export class AppConfig {
   @Transform(text) @IsOptional() @IsString() @MinLength(32, { message: 'ID_NUMBER_KEY must be at least 32 characters' })
   idNumberKey?: string;
 
+  /**
+   * Ed25519 private key (PKCS#8 PEM) that signs door allowlists. Unset: generated into
+   * DATA_DIR on first start (set it explicitly when several instances share a database).
+   */
+  @Transform(text) @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'ACCESS_SIGNING_KEY must be a PKCS#8 PEM private key' })
+  accessSigningKey?: string;
+
+  /** Door access events older than this many days are deleted: they are not ledger data. */
+  @Transform(int) @IsInt() @Min(1) @Max(3650)
+  accessLogRetentionDays = 180;
+
+  /** How often the access log retention job runs. */
+  @Transform(int) @IsInt() @Min(1000) @Max(86400000)
+  accessLogSweepIntervalMs = 3600000;
+
   /** The most cash a wallet may hold; a top-up past it is refused (stored-value limit). */
   @Transform(text) @Matches(/^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$/, { message: 'CASH_BALANCE_CAP must be an amount in yuan, like 5000.00' })
   cashBalanceCap = '5000.00';
@@ -60,6 +75,9 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   idNumberKey: 'ID_NUMBER_KEY',
   cashBalanceCap: 'CASH_BALANCE_CAP',
   subsidySweepIntervalMs: 'SUBSIDY_SWEEP_INTERVAL_MS',
+  accessSigningKey: 'ACCESS_SIGNING_KEY',
+  accessLogRetentionDays: 'ACCESS_LOG_RETENTION_DAYS',
+  accessLogSweepIntervalMs: 'ACCESS_LOG_SWEEP_INTERVAL_MS',
 };
 
 export class ConfigError extends Error {}

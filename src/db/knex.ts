@@ -48,12 +48,22 @@ function embeddedKnex(dataDir: string): Knex {
   // PGlite creates the data folder itself but not its parents.
   mkdirSync(resolve(dataDir), { recursive: true });
   const pglite = new PGlite(dir, { parsers: { [types.INT8]: (v: string) => v, [types.DATE]: (v: string) => v } });
-  const ready = pglite.waitReady.then(() => pglite.exec("SET TIME ZONE 'UTC'"));
+  // LISTEN here, on the one session there is, before any transaction could swallow it.
+  const ready = pglite.waitReady.then(() => pglite.exec(`SET TIME ZONE 'UTC'; ${EMBEDDED_CHANNELS.map((c) => `LISTEN ${c};`).join(' ')}`));
   return knexFactory({
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',
     connection: () => ({ pglite: withReady(pglite, ready) }) as never,
   });
+}
+
+/** Channels the embedded database listens on from its start (a server gets its own listening client). */
+const EMBEDDED_CHANNELS = ['access_changes'];
+
+/** Subscribes to NOTIFY on the embedded database; returns the unsubscribe function. */
+export function onEmbeddedNotification(knex: Knex, listener: (channel: string, payload: string) => void): () => void {
+  const { pglite } = (knex.client.config.connection as () => { pglite: PGlite })();
+  return pglite.onNotification(listener);
 }
 
 /** knex-pglite awaits `waitReady` before each use; make that include our session setup. */

@@ -6,6 +6,7 @@ import * as residentsCards from '../../migrations/20261129000004_residents_cards
 import * as money from '../../migrations/20261129000005_money';
 import * as subsidies from '../../migrations/20261129000006_subsidies';
 import * as billsDonations from '../../migrations/20261129000007_bills_donations';
+import * as access from '../../migrations/20261129000008_access';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261129000005_money': money,
   '20261129000006_subsidies': subsidies,
   '20261129000007_bills_donations': billsDonations,
+  '20261129000008_access': access,
 };
 
 const source: Knex.MigrationSource<string> = {

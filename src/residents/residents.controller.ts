@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ChangesAccess } from '../access/changes-access';
 import { Roles } from '../auth/roles';
 import { uuidParam } from '../common/uuid.param';
 import { RegisterResidentCommand } from './commands/register-resident.command';
@@ -40,6 +41,7 @@ export class ResidentsController {
   }
 
   @Patch(':id')
+  @ChangesAccess()
   update(@Param('id', uuidParam) id: string, @Body() dto: UpdateResidentDto): Promise<ResidentView> {
     return this.commands.execute(new UpdateResidentCommand(id, dto));
   }

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { ValidationFailed } from '../../common/domain-error';
 import { InjectKnex } from '../../db/database.module';
 import { MerchantNotFound } from '../../merchants/merchants.errors';
+import { DoorNotFound } from '../../access/access.errors';
 import { generateApiKey, hashApiKey, keyPrefix } from '../api-key-secret';
 import { ApiKeysRepository } from '../api-keys.repository';
 import type { ApiKeyCreatedDto } from '../dto/create-api-key.dto';
@@ -22,9 +23,10 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
     if (cmd.role !== 'door' && cmd.doorIds !== undefined) throw new ValidationFailed('doorIds: only for role door');
 
     if (cmd.merchantId !== undefined && !(await this.keys.merchantExists(this.knex, cmd.merchantId))) throw new MerchantNotFound();
+    const doorIds = cmd.doorIds ? [...new Set(cmd.doorIds.map((d) => d.toLowerCase()))] : null;
+    if (doorIds && (await this.keys.countDoors(this.knex, doorIds)) !== doorIds.length) throw new DoorNotFound();
     const id = randomUUID();
     const key = generateApiKey();
-    const doorIds = cmd.doorIds ? [...new Set(cmd.doorIds.map((d) => d.toLowerCase()))] : null;
     await this.keys.insert(this.knex, {
       id,
       role: cmd.role,
