@@ -3,6 +3,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { CHECK_OPENAPI, CHECK_PATH, DoorCheckLane } from './access/check-lane';
 import { AppModule, type AppOptions } from './app.module';
 import { ErrorFilter } from './common/error.filter';
 import { createValidationPipe } from './common/validation';
@@ -14,7 +16,11 @@ const BODY_LIMIT = 64 * 1024;
 
 /** Builds the whole service, ready to listen. Used by main.ts and by the end-to-end tests. */
 export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 } });
+  // Door checks take a lane in front of Fastify (see check-lane.ts); it opens once the app is built.
+  let lane: DoorCheckLane | undefined;
+  const serverFactory = (fastify: (req: IncomingMessage, res: ServerResponse) => void) =>
+    createServer((req, res) => (lane?.claims(req) ? lane.handle(req, res) : fastify(req, res)));
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 }, serverFactory });
   // bodyParser off: Fastify's own JSON parser is the only one; Nest would add a form parser.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
@@ -30,6 +36,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
 
   await app.init();
   await fastify.ready();
+  lane = app.get(DoorCheckLane);
   // Start-up logs are buffered until the logger is attached; let them out now, not only at listen().
   app.flushLogs();
   return app;
@@ -50,5 +57,10 @@ function setupOpenApi(app: NestFastifyApplication): void {
     .setVersion('1')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  const document = () => {
+    const created = SwaggerModule.createDocument(app, doc);
+    created.paths[CHECK_PATH] = CHECK_OPENAPI as (typeof created.paths)[string];
+    return created;
+  };
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

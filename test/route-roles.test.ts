@@ -10,6 +10,7 @@ import { generateApiKey, hashApiKey, keyPrefix } from '../src/auth/api-key-secre
 import { ApiKeysRepository } from '../src/auth/api-keys.repository';
 import { PrincipalCache } from '../src/auth/principal-cache';
 import { AuthGuard } from '../src/auth/auth.guard';
+import { Authenticator } from '../src/auth/authenticator';
 import type { Principal } from '../src/auth/principal';
 import { Public, PUBLIC_KEY, Roles, ROLES, ROLES_KEY, type Role } from '../src/auth/roles';
 import { ErrorFilter } from '../src/common/error.filter';
@@ -104,9 +105,9 @@ describe('the real app', () => {
     expect(both.map((r) => r.name)).toEqual([]);
   });
 
-  test('only the ops routes are public', () => {
+  test('only the ops routes and the door-list signing key are public', () => {
     const open = routes.filter((r) => access(reflector, r).isPublic).map((r) => `${r.method} ${r.path}`);
-    expect(open.sort()).toEqual(['GET /health', 'GET /metrics']);
+    expect(open.sort()).toEqual(['GET /health', 'GET /metrics', 'GET /v1/access/public-key']);
   });
 
   test('over HTTP, every non-public route answers 401 without a key, and every public one does not', async () => {
@@ -190,7 +191,7 @@ describe('the guard on routes without roles', () => {
 
     const moduleRef = await Test.createTestingModule({
       controllers: [ThrowawayController, ClassRolesController],
-      providers: [ApiKeysRepository, PrincipalCache, { provide: KNEX, useValue: knex }, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [ApiKeysRepository, PrincipalCache, Authenticator, { provide: KNEX, useValue: knex }, { provide: APP_GUARD, useClass: AuthGuard }],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     app.useGlobalFilters(new ErrorFilter());
@@ -254,7 +255,7 @@ describe('the guard on routes without roles', () => {
       }) as unknown as ExecutionContext;
 
     test('a handler without metadata and a valid admin key: rejects with forbidden, and says so in the log', async () => {
-      const guard = new AuthGuard(new Reflector(), repo, knex, new PrincipalCache());
+      const guard = new AuthGuard(new Reflector(), new Authenticator(repo, knex, new PrincipalCache()));
       const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       try {
         const req: { principal?: Principal } = {};
@@ -268,14 +269,14 @@ describe('the guard on routes without roles', () => {
     });
 
     test('the same guard lets a listed role through and sets the principal', async () => {
-      const guard = new AuthGuard(new Reflector(), repo, knex, new PrincipalCache());
+      const guard = new AuthGuard(new Reflector(), new Authenticator(repo, knex, new PrincipalCache()));
       const req: { principal?: Principal } = {};
       await expect(guard.canActivate(contextFor(ThrowawayController.prototype.auditors, ThrowawayController, { authorization: `Bearer ${keys.auditor.key}` }, req))).resolves.toBe(true);
       expect(req.principal).toEqual({ keyId: keys.auditor.id, role: 'auditor', name: 'auditor for the guard test', merchantId: null, doorIds: [] });
     });
 
     test('without a key: rejects with unauthorized before looking at roles', async () => {
-      const guard = new AuthGuard(new Reflector(), repo, knex, new PrincipalCache());
+      const guard = new AuthGuard(new Reflector(), new Authenticator(repo, knex, new PrincipalCache()));
       await expect(guard.canActivate(contextFor(ThrowawayController.prototype.forgotten, ThrowawayController, {}))).rejects.toMatchObject({ code: 'unauthorized' });
     });
   });

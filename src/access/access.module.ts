@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthModule } from '../auth/auth.module';
+import { OpsModule } from '../ops/ops.module';
 import { AccessFeed } from './access-feed';
 import { AccessLog } from './access-log';
 import { AccessRetentionService } from './access-retention.service';
 import { AccessRepository } from './access.repository';
 import { AccessSigner } from './access-signer';
 import { AllowlistRepository } from './allowlist.repository';
+import { DoorCheckLane } from './check-lane';
 import { AccessFenceInterceptor } from './changes-access';
 import { CheckAccessHandler } from './commands/check-access.handler';
 import { CreateDoorHandler } from './commands/create-door.handler';
@@ -16,6 +19,7 @@ import { DoorEventsHandler, GetDoorHandler, ListDoorsHandler, ListGrantsHandler 
 import { GetAllowlistHandler } from './queries/get-allowlist.handler';
 
 @Module({
+  imports: [AuthModule, OpsModule],
   controllers: [DoorsController],
   providers: [
     AccessRepository,
@@ -24,6 +28,7 @@ import { GetAllowlistHandler } from './queries/get-allowlist.handler';
     AccessLog,
     AccessSigner,
     AccessRetentionService,
+    DoorCheckLane,
     CreateDoorHandler,
     GrantAccessHandler,
     RevokeGrantHandler,
@@ -35,6 +40,6 @@ import { GetAllowlistHandler } from './queries/get-allowlist.handler';
     GetAllowlistHandler,
     { provide: APP_INTERCEPTOR, useClass: AccessFenceInterceptor },
   ],
-  exports: [AccessRepository],
+  exports: [AccessRepository, DoorCheckLane],
 })
 export class AccessModule {}

@@ -8,18 +8,18 @@ import { PageQuery, type Page } from '../common/pagination';
 import { uuidParam } from '../common/uuid.param';
 import { AccessSigner } from './access-signer';
 import { ChangesAccess } from './changes-access';
-import { type AccessCheckResult, CheckAccessCommand } from './commands/check-access.command';
 import { CreateDoorCommand } from './commands/create-door.command';
 import { GrantAccessCommand } from './commands/grant-access.command';
 import { RevokeGrantCommand } from './commands/revoke-grant.command';
 import type { DoorView, GrantView } from './door.view';
-import { AllowlistQueryDto, CheckAccessDto, CreateDoorDto, CreateGrantDto, DoorEventsQueryDto } from './dto/door-requests.dto';
+import { AllowlistQueryDto, CreateDoorDto, CreateGrantDto, DoorEventsQueryDto } from './dto/door-requests.dto';
 import type { AccessEventView } from './queries/door-queries.handler';
 import { DoorEventsQuery, GetDoorQuery, ListDoorsQuery, ListGrantsQuery } from './queries/door-queries';
 import { GetAllowlistQuery } from './queries/get-allowlist.query';
 
 @ApiTags('doors')
 @ApiBearerAuth()
+/** POST /v1/access/check is served by check-route.ts, outside Nest, for speed. */
 @Controller('v1')
 export class DoorsController {
   constructor(
@@ -67,13 +67,6 @@ export class DoorsController {
   @ChangesAccess()
   async revoke(@Param('id', uuidParam) id: string, @Param('grantId', uuidParam) grantId: string, @CurrentPrincipal() by: Principal): Promise<void> {
     await this.commands.execute(new RevokeGrantCommand(id, grantId, by));
-  }
-
-  @Post('access/check')
-  @Roles('door')
-  @HttpCode(200)
-  check(@Body() dto: CheckAccessDto, @CurrentPrincipal() by: Principal): Promise<AccessCheckResult> {
-    return this.commands.execute(new CheckAccessCommand(dto.doorId, dto.uid, by));
   }
 
   @Get('doors/:id/events')

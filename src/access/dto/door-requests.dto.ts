@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { IsDateString, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { NORMALIZED_UID } from '../../cards/uid';
-import { toUid, UID_MESSAGE } from '../../cards/dto/card-requests.dto';
 import { PageQuery } from '../../common/pagination';
 import { PLAIN_TEXT } from '../../residents/dto/address.dto';
 
@@ -50,17 +48,6 @@ export class CreateGrantDto {
   @ApiPropertyOptional({ type: HoursDto, description: 'daily hours, Asia/Shanghai' })
   @IsOptional() @ValidateNested() @Type(() => HoursDto)
   hours?: HoursDto;
-}
-
-export class CheckAccessDto {
-  @ApiProperty()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
-  @IsUUID()
-  doorId: string;
-
-  @ApiProperty({ example: '04A1B2C3D4E5F6' })
-  @Transform(toUid) @Matches(NORMALIZED_UID, { message: UID_MESSAGE })
-  uid: string;
 }
 
 export class AllowlistQueryDto {
