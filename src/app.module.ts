@@ -11,6 +11,7 @@ import { DonationsModule } from './donations/donations.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
+import { LaneModule } from './lane/lane.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { OpsModule } from './ops/ops.module';
@@ -46,6 +47,7 @@ export class AppModule {
         CommonModule,
         OpsModule,
         AuthModule,
+        LaneModule,
         LedgerModule,
         ResidentsModule,
         CardsModule,

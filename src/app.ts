@@ -4,22 +4,25 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { CHECK_OPENAPI, CHECK_PATH, DoorCheckLane } from './access/check-lane';
+
 import { AppModule, type AppOptions } from './app.module';
+/** Bodies are small JSON documents; anything larger is refused before parsing (BODY_LIMIT, 64 KiB). */
+import { BODY_LIMIT, FastLane } from './lane/fast-lane';
 import { ErrorFilter } from './common/error.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { Metrics } from './ops/metrics';
 
-/** Bodies are small JSON documents; anything larger is refused before parsing. */
-const BODY_LIMIT = 64 * 1024;
-
 /** Builds the whole service, ready to listen. Used by main.ts and by the end-to-end tests. */
 export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
-  // Door checks take a lane in front of Fastify (see check-lane.ts); it opens once the app is built.
-  let lane: DoorCheckLane | undefined;
+  // The hottest calls take a lane in front of Fastify (src/lane/fast-lane.ts); it opens once the app is built.
+  let lane: FastLane | undefined;
   const serverFactory = (fastify: (req: IncomingMessage, res: ServerResponse) => void) =>
-    createServer((req, res) => (lane?.claims(req) ? lane.handle(req, res) : fastify(req, res)));
+    createServer((req, res) => {
+      const route = lane?.routeFor(req);
+      if (route) lane!.handle(route, req, res);
+      else fastify(req, res);
+    });
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 }, serverFactory });
   // bodyParser off: Fastify's own JSON parser is the only one; Nest would add a form parser.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { bufferLogs: true, bodyParser: false });
@@ -32,11 +35,11 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   // JSON in and out: Fastify's text parser would let a string body reach validation.
   fastify.removeContentTypeParser('text/plain');
   recordRequestDurations(fastify, app.get(Metrics));
-  setupOpenApi(app);
+  setupOpenApi(app, app.get(FastLane));
 
   await app.init();
   await fastify.ready();
-  lane = app.get(DoorCheckLane);
+  lane = app.get(FastLane);
   // Start-up logs are buffered until the logger is attached; let them out now, not only at listen().
   app.flushLogs();
   return app;
@@ -50,7 +53,7 @@ function recordRequestDurations(fastify: FastifyInstance, metrics: Metrics): voi
   });
 }
 
-function setupOpenApi(app: NestFastifyApplication): void {
+function setupOpenApi(app: NestFastifyApplication, lane: FastLane): void {
   const doc = new DocumentBuilder()
     .setTitle('Community card (智慧社区卡)')
     .setDescription('Cards, payments, subsidies and doors on an append-only double-entry ledger. Contract: shared/docs/api.md.')
@@ -59,7 +62,7 @@ function setupOpenApi(app: NestFastifyApplication): void {
     .build();
   const document = () => {
     const created = SwaggerModule.createDocument(app, doc);
-    created.paths[CHECK_PATH] = CHECK_OPENAPI as (typeof created.paths)[string];
+    for (const route of lane.all) created.paths[route.path] = route.openapi as (typeof created.paths)[string];
     return created;
   };
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { AuthModule } from '../auth/auth.module';
-import { OpsModule } from '../ops/ops.module';
 import { AccessFeed } from './access-feed';
 import { AccessLog } from './access-log';
 import { AccessRetentionService } from './access-retention.service';
 import { AccessRepository } from './access.repository';
 import { AccessSigner } from './access-signer';
 import { AllowlistRepository } from './allowlist.repository';
-import { DoorCheckLane } from './check-lane';
+import { DoorCheckRoute } from './check-route';
 import { AccessFenceInterceptor } from './changes-access';
 import { CheckAccessHandler } from './commands/check-access.handler';
 import { CreateDoorHandler } from './commands/create-door.handler';
@@ -19,8 +17,7 @@ import { DoorEventsHandler, GetDoorHandler, ListDoorsHandler, ListGrantsHandler 
 import { GetAllowlistHandler } from './queries/get-allowlist.handler';
 
 @Module({
-  imports: [AuthModule, OpsModule],
-  controllers: [DoorsController],
+    controllers: [DoorsController],
   providers: [
     AccessRepository,
     AllowlistRepository,
@@ -28,7 +25,7 @@ import { GetAllowlistHandler } from './queries/get-allowlist.handler';
     AccessLog,
     AccessSigner,
     AccessRetentionService,
-    DoorCheckLane,
+    DoorCheckRoute,
     CreateDoorHandler,
     GrantAccessHandler,
     RevokeGrantHandler,
@@ -40,6 +37,6 @@ import { GetAllowlistHandler } from './queries/get-allowlist.handler';
     GetAllowlistHandler,
     { provide: APP_INTERCEPTOR, useClass: AccessFenceInterceptor },
   ],
-  exports: [AccessRepository, DoorCheckLane],
+  exports: [AccessRepository],
 })
 export class AccessModule {}

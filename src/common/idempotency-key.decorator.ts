@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { canonicalJson, sha256Hex } from '../../ledger/canonical';
-import type { AuthenticatedRequest } from '../auth/principal';
+import type { AuthenticatedRequest, Principal } from '../auth/principal';
 import { DomainError } from './domain-error';
 import type { IdempotentRequest } from './idempotency';
 
@@ -14,11 +14,23 @@ type Request = AuthenticatedRequest & { headers: Record<string, unknown>; method
  */
 export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext): IdempotentRequest => {
   const req = ctx.switchToHttp().getRequest<Request>();
-  const key = req.headers['idempotency-key'];
-  if (typeof key !== 'string' || !KEY.test(key)) {
+  if (!req.principal) throw new Error('IdempotencyKey used on a public route');
+  return idempotentRequest(req.principal, req.headers['idempotency-key'], {
+    method: req.method,
+    route: req.routeOptions?.url ?? req.url,
+    params: req.params ?? {},
+    body: req.body ?? null,
+  });
+});
+
+/** The key and the fingerprint of what the request asks for: method, route pattern, path parameters and body. */
+export function idempotentRequest(
+  principal: Principal,
+  header: unknown,
+  what: { method: string; route: string; params: unknown; body: unknown },
+): IdempotentRequest {
+  if (typeof header !== 'string' || !KEY.test(header)) {
     throw new DomainError('idempotency_key_required', 'an Idempotency-Key header of 1-255 printable ASCII characters is required');
   }
-  if (!req.principal) throw new Error('IdempotencyKey used on a public route');
-  const what = { method: req.method, route: req.routeOptions?.url ?? req.url, params: req.params ?? {}, body: req.body ?? null };
-  return { apiKeyId: req.principal.keyId, key, fingerprint: sha256Hex(canonicalJson(what)) };
-});
+  return { apiKeyId: principal.keyId, key: header, fingerprint: sha256Hex(canonicalJson(what)) };
+}

@@ -8,10 +8,9 @@ import { Roles } from '../auth/roles';
 import { IdempotencyKey } from '../common/idempotency-key.decorator';
 import { sendOutcome, type IdempotentRequest } from '../common/idempotency';
 import { uuidParam } from '../common/uuid.param';
-import { PayCommand } from './commands/pay.command';
 import { RefundPaymentCommand, type RefundDone } from './commands/refund-payment.command';
 import { TopUpCommand, type TopUpDone } from './commands/top-up.command';
-import { MerchantPaymentsQuery, PaymentDto, RefundDto, TopUpDto } from './dto/money-requests.dto';
+import { MerchantPaymentsQuery, RefundDto, TopUpDto } from './dto/money-requests.dto';
 import type { PaymentView } from './payment.view';
 import { GetPaymentQuery } from './queries/get-payment.query';
 import { ListMerchantPaymentsQuery } from './queries/list-merchant-payments.query';
@@ -22,6 +21,7 @@ type Reply = FastifyReply;
 
 @ApiTags('money')
 @ApiBearerAuth()
+/** POST /v1/payments is served by pay-route.ts, on the fast lane. */
 @Controller('v1')
 export class PaymentsController {
   constructor(
@@ -33,12 +33,6 @@ export class PaymentsController {
   @Roles('operator', 'admin')
   async topUp(@Body() dto: TopUpDto, @IdempotencyKey() key: IdempotentRequest, @CurrentPrincipal() by: Principal, @Res({ passthrough: true }) reply: Reply): Promise<TopUpDone> {
     return sendOutcome(reply, await this.commands.execute(new TopUpCommand(dto.cardId, new Decimal(dto.amount), dto.method, key, by)));
-  }
-
-  @Post('payments')
-  @Roles('merchant')
-  async pay(@Body() dto: PaymentDto, @IdempotencyKey() key: IdempotentRequest, @CurrentPrincipal() by: Principal, @Res({ passthrough: true }) reply: Reply): Promise<unknown> {
-    return sendOutcome(reply, await this.commands.execute(new PayCommand(dto.uid, new Decimal(dto.amount), dto.description, key, by)));
   }
 
   @Get('payments/:id')

@@ -3,6 +3,7 @@ import { MerchantsModule } from '../merchants/merchants.module';
 import { PayHandler } from './commands/pay.handler';
 import { RefundPaymentHandler } from './commands/refund-payment.handler';
 import { TopUpHandler } from './commands/top-up.handler';
+import { PayRoute } from './pay-route';
 import { PaymentBatcher } from './payment-batcher';
 import { PaymentsController } from './payments.controller';
 import { PaymentsRepository } from './payments.repository';
@@ -12,6 +13,6 @@ import { ListMerchantPaymentsHandler } from './queries/list-merchant-payments.ha
 @Module({
   imports: [MerchantsModule],
   controllers: [PaymentsController],
-  providers: [PaymentsRepository, PaymentBatcher, PayHandler, TopUpHandler, RefundPaymentHandler, GetPaymentHandler, ListMerchantPaymentsHandler],
+  providers: [PaymentsRepository, PaymentBatcher, PayHandler, PayRoute, TopUpHandler, RefundPaymentHandler, GetPaymentHandler, ListMerchantPaymentsHandler],
 })
 export class PaymentsModule {}
