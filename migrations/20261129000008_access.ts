@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 
 /**
  * Door access (门禁). Decisions are made from an in-memory index on every instance;
- * these tables are its source. Changes that can alter a decision notify the channel
- * `access_changes` from triggers, so that every instance sharing the database
- * reloads what changed, whichever code path made the change.
+ * these tables are its source. Changes that can alter a decision (and API key
+ * revocations) notify the channel `access_changes` from triggers, so that every
+ * instance sharing the database reloads what changed, whichever code path made it.
  *
  * Offline controllers get per-door allowlists. `allowlist_entries` is the list as
  * last served, one row per (door, uid) with the door version at which it last
@@ -81,11 +81,15 @@ export async function up(knex: Knex): Promise<void> {
       FOR EACH ROW EXECUTE FUNCTION access_notify()`,
     `CREATE TRIGGER door_grants_access_notify AFTER INSERT OR UPDATE OF revoked_at ON door_grants
       FOR EACH ROW EXECUTE FUNCTION access_notify()`,
+    // A revoked key must stop working on every instance, not only when their key caches expire.
+    `CREATE TRIGGER api_keys_access_notify AFTER UPDATE OF revoked_at ON api_keys
+      FOR EACH ROW EXECUTE FUNCTION access_notify()`,
   ];
   for (const sql of statements) await knex.raw(sql);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('DROP TRIGGER IF EXISTS api_keys_access_notify ON api_keys');
   await knex.raw('DROP TRIGGER IF EXISTS door_grants_access_notify ON door_grants');
   await knex.raw('DROP TRIGGER IF EXISTS doors_access_notify ON doors');
   await knex.raw('DROP TRIGGER IF EXISTS residents_access_notify ON residents');

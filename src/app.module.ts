@@ -11,12 +11,14 @@ import { DonationsModule } from './donations/donations.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
+import { DeskModule } from './desk/desk.module';
 import { LaneModule } from './lane/lane.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { OpsModule } from './ops/ops.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ResidentsModule } from './residents/residents.module';
+import { StationsModule } from './stations/stations.module';
 import { SubsidiesModule } from './subsidies/subsidies.module';
 
 export interface AppOptions {
@@ -57,6 +59,8 @@ export class AppModule {
         BillsModule,
         DonationsModule,
         AccessModule,
+        StationsModule,
+        DeskModule,
       ],
     };
   }

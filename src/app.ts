@@ -11,6 +11,7 @@ import { BODY_LIMIT, FastLane } from './lane/fast-lane';
 import { ErrorFilter } from './common/error.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
+import { serveDesk } from './desk/desk-static';
 import { Metrics } from './ops/metrics';
 
 /** Builds the whole service, ready to listen. Used by main.ts and by the end-to-end tests. */
@@ -36,6 +37,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   fastify.removeContentTypeParser('text/plain');
   recordRequestDurations(fastify, app.get(Metrics));
   setupOpenApi(app, app.get(FastLane));
+  await serveDesk(app);
 
   await app.init();
   await fastify.ready();

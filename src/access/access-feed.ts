@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Knex } from 'knex';
 import { Client } from 'pg';
+import { PrincipalCache } from '../auth/principal-cache';
 import { AppConfig } from '../config/app-config';
 import { InjectKnex } from '../db/database.module';
 import { isEmbedded, onEmbeddedNotification } from '../db/knex';
@@ -37,6 +38,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
     @InjectKnex() private readonly knex: Knex,
     private readonly repo: AccessRepository,
     private readonly config: AppConfig,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -117,7 +119,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Re-reads every row a batch names; reading after the commits makes the order within a batch irrelevant. */
   private async apply(batch: string[]): Promise<void> {
-    const ids: Record<string, Set<string>> = { cards: new Set(), residents: new Set(), doors: new Set(), door_grants: new Set(), fence: new Set() };
+    const ids: Record<string, Set<string>> = { cards: new Set(), residents: new Set(), doors: new Set(), door_grants: new Set(), api_keys: new Set(), fence: new Set() };
     for (const message of batch) {
       const [kind, id] = message.split(':', 2);
       ids[kind]?.add(id);
@@ -130,6 +132,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
     if (ids.residents.size > 0) for (const r of await this.repo.residentsByIds(this.knex, list('residents'))) this.index.putResident(r);
     for (const c of cards) this.index.putCard(c);
     if (ids.door_grants.size > 0) for (const g of await this.repo.grantsByIds(this.knex, list('door_grants'))) this.index.putGrant(g);
+    for (const keyId of ids.api_keys) this.principals.forget(keyId);
     for (const token of ids.fence) {
       this.fences.get(token)?.();
       this.fences.delete(token);

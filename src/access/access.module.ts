@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthModule } from '../auth/auth.module';
 import { AccessFeed } from './access-feed';
 import { AccessLog } from './access-log';
 import { AccessRetentionService } from './access-retention.service';
@@ -17,7 +18,8 @@ import { DoorEventsHandler, GetDoorHandler, ListDoorsHandler, ListGrantsHandler 
 import { GetAllowlistHandler } from './queries/get-allowlist.handler';
 
 @Module({
-    controllers: [DoorsController],
+  imports: [AuthModule],
+  controllers: [DoorsController],
   providers: [
     AccessRepository,
     AllowlistRepository,

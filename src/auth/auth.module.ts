@@ -12,6 +12,6 @@ import { RevokeApiKeyHandler } from './commands/revoke-api-key.handler';
 @Module({
   controllers: [ApiKeysController],
   providers: [ApiKeysRepository, PrincipalCache, Authenticator, CreateApiKeyHandler, RevokeApiKeyHandler, BootstrapAdmin, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [ApiKeysRepository, Authenticator],
+  exports: [ApiKeysRepository, Authenticator, PrincipalCache],
 })
 export class AuthModule {}

@@ -6,8 +6,9 @@ const TTL_MS = 1000;
 
 /**
  * Recently authenticated keys, by hash. A revocation on this instance removes the key
- * here before the revoking call answers; another instance sharing the database
- * notices within TTL_MS.
+ * here before the revoking call answers; other instances sharing the database hear
+ * it through the access change feed (a NOTIFY, src/access/access-feed.ts) within
+ * milliseconds, and TTL_MS bounds it even if that connection is down.
  */
 @Injectable()
 export class PrincipalCache {
