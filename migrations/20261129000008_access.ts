@@ -70,16 +70,17 @@ export async function up(knex: Knex): Promise<void> {
     `CREATE INDEX access_events_at ON access_events (at)`,
     `CREATE FUNCTION access_notify() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      PERFORM pg_notify('access_changes', TG_TABLE_NAME || ':' || NEW.id);
+      PERFORM pg_notify('access_changes', TG_TABLE_NAME || ':' || CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
       RETURN NULL;
     END $$`,
     `CREATE TRIGGER cards_access_notify AFTER INSERT OR UPDATE OF status ON cards
       FOR EACH ROW EXECUTE FUNCTION access_notify()`,
     `CREATE TRIGGER residents_access_notify AFTER UPDATE OF community, building ON residents
       FOR EACH ROW EXECUTE FUNCTION access_notify()`,
-    `CREATE TRIGGER doors_access_notify AFTER INSERT ON doors
+    // There is no API to move or delete a door or a grant, but whoever does it in SQL must not leave stale decisions.
+    `CREATE TRIGGER doors_access_notify AFTER INSERT OR UPDATE OF community, building OR DELETE ON doors
       FOR EACH ROW EXECUTE FUNCTION access_notify()`,
-    `CREATE TRIGGER door_grants_access_notify AFTER INSERT OR UPDATE OF revoked_at ON door_grants
+    `CREATE TRIGGER door_grants_access_notify AFTER INSERT OR UPDATE OR DELETE ON door_grants
       FOR EACH ROW EXECUTE FUNCTION access_notify()`,
     // A revoked key must stop working on every instance, not only when their key caches expire.
     `CREATE TRIGGER api_keys_access_notify AFTER UPDATE OF revoked_at ON api_keys

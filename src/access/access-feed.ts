@@ -125,13 +125,24 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
       ids[kind]?.add(id);
     }
     const list = (kind: string) => [...ids[kind]];
-    if (ids.doors.size > 0) for (const d of await this.repo.doorsByIds(this.knex, list('doors'))) this.index.putDoor(d);
+    // A row that is gone (deleted in SQL: the API never deletes these) leaves the index too.
+    const gone = <T extends { id: string }>(kind: string, found: T[]) => list(kind).filter((id) => !found.some((row) => row.id === id));
+    if (ids.doors.size > 0) {
+      const doors = await this.repo.doorsByIds(this.knex, list('doors'));
+      doors.forEach((d) => this.index.putDoor(d));
+      gone('doors', doors).forEach((id) => this.index.removeDoor(id));
+    }
     const cards = ids.cards.size > 0 ? await this.repo.cardsByIds(this.knex, list('cards')) : [];
     // A new card may belong to a resident the index has not seen: residents only notify on moves.
     for (const c of cards) ids.residents.add(c.residentId);
     if (ids.residents.size > 0) for (const r of await this.repo.residentsByIds(this.knex, list('residents'))) this.index.putResident(r);
-    for (const c of cards) this.index.putCard(c);
-    if (ids.door_grants.size > 0) for (const g of await this.repo.grantsByIds(this.knex, list('door_grants'))) this.index.putGrant(g);
+    cards.forEach((c) => this.index.putCard(c));
+    gone('cards', cards).forEach((id) => this.index.removeCard(id));
+    if (ids.door_grants.size > 0) {
+      const grants = await this.repo.grantsByIds(this.knex, list('door_grants'));
+      grants.forEach((g) => this.index.putGrant(g));
+      gone('door_grants', grants).forEach((id) => this.index.removeGrant(id));
+    }
     for (const keyId of ids.api_keys) this.principals.forget(keyId);
     for (const token of ids.fence) {
       this.fences.get(token)?.();

@@ -64,6 +64,10 @@ export class AccessIndex {
     this.doors.set(door.id, door);
   }
 
+  removeDoor(id: string): void {
+    this.doors.delete(id);
+  }
+
   putResident(resident: ResidentEntry): void {
     this.residents.set(resident.id, resident);
   }
@@ -76,6 +80,18 @@ export class AccessIndex {
     if (holder === undefined || holder.id === card.id || holder.status === 'closed' || card.status !== 'closed') {
       this.cardIdByUid.set(card.uid, card.id);
     }
+  }
+
+  removeCard(id: string): void {
+    const card = this.cards.get(id);
+    if (card === undefined) return;
+    this.cards.delete(id);
+    if (this.cardIdByUid.get(card.uid) === id) this.cardIdByUid.delete(card.uid);
+  }
+
+  removeGrant(id: string): void {
+    const grant = this.grants.get(id);
+    if (grant !== undefined) this.putGrant({ ...grant, revoked: true });
   }
 
   putGrant(grant: GrantEntry): void {
