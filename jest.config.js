@@ -2,7 +2,7 @@
 module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
-  testMatch: ['<rootDir>/ledger/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
+  testMatch: ['<rootDir>/ledger/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/card-reader/src/**/*.spec.ts', '<rootDir>/card-reader/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   // @fastify/static (behind /docs) requires an ESM-only package that jest cannot require.
   moduleNameMapper: { '^content-disposition$': '<rootDir>/test/support/content-disposition.js' },
