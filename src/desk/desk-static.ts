@@ -40,8 +40,8 @@ export async function serveDesk(app: NestFastifyApplication): Promise<void> {
     decorateReply: false,
     cacheControl: false,
     dotfiles: 'ignore',
-    setHeaders: (res: { setHeader(name: string, value: string): void }) => {
-      for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
+    setHeaders: (reply: { header(name: string, value: string): unknown }) => {
+      for (const [name, value] of Object.entries(HEADERS)) reply.header(name, value);
     },
   });
 }
