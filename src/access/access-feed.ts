@@ -163,6 +163,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
       }
       this.index = fresh;
       this.synced = true;
+      this.principals.hearingRevocations(true);
       this.logger.log(`access index loaded: ${JSON.stringify(fresh.size)}`);
     } finally {
       this.loading = false;
@@ -173,6 +174,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private lost(): void {
     if (!this.synced && this.loading) return;
     this.synced = false;
+    this.principals.hearingRevocations(false);
     if (isEmbedded(this.knex)) {
       void this.resync().catch((err) => this.logger.error({ err: { message: (err as Error).message } }, 'access index rebuild failed'));
       return;

@@ -24,17 +24,29 @@ export class Authenticator {
     private readonly cache: PrincipalCache,
   ) {}
 
+  /** One database look-up per key at a time: a busy terminal's concurrent requests share it. */
+  private readonly lookingUp = new Map<string, Promise<Principal | undefined>>();
+
   async authenticate(authorization: unknown): Promise<Principal> {
     const match = BEARER.exec(typeof authorization === 'string' ? authorization : '');
     if (!match) throw new Unauthorized();
     const keyHash = hashApiKey(match[1]);
-    const principal = this.cache.get(keyHash) ?? (await this.lookUp(keyHash));
+    const principal = this.cache.get(keyHash) ?? (await this.sharedLookUp(keyHash));
     if (!principal) throw new Unauthorized('unknown or revoked API key');
     return principal;
   }
 
   authorize(principal: Principal, roles: readonly Role[]): void {
     if (!roles.includes(principal.role)) throw new Forbidden(`this call needs one of the roles: ${roles.join(', ')}`);
+  }
+
+  private sharedLookUp(keyHash: string): Promise<Principal | undefined> {
+    let pending = this.lookingUp.get(keyHash);
+    if (!pending) {
+      pending = this.lookUp(keyHash).finally(() => this.lookingUp.delete(keyHash));
+      this.lookingUp.set(keyHash, pending);
+    }
+    return pending;
   }
 
   private async lookUp(keyHash: string): Promise<Principal | undefined> {
