@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from './paths';
@@ -13,6 +13,15 @@ export interface ServiceOptions {
   profileFile?: string;
   /** Extra `node` flags, before the script. */
   nodeArgs?: string[];
+  /** The service's LOG_LEVEL; default `warn` (request logs, at info, stay off the hot path). */
+  logLevel?: string;
+  /**
+   * The child writes its output straight into `logFile` instead of through a pipe to this
+   * process: at LOG_LEVEL=info that is one line per request, which this process (also the
+   * load generator) should not have to carry. Warnings and errors are then counted from
+   * the file when the service stops.
+   */
+  logDirect?: boolean;
 }
 
 /** Warnings and errors the service logged (pino levels 40 and up), kept for the report. */
@@ -30,7 +39,7 @@ export class ServiceProcess {
   readonly adminKey = `bench_admin_${randomBytes(24).toString('base64url')}`;
   readonly baseUrl: string;
   private readonly child: ChildProcess;
-  private readonly log: WriteStream;
+  private readonly log: WriteStream | null;
   private readonly logSummary: ServiceLogSummary = { warnings: 0, errors: 0, samples: [] };
   private exited: Promise<number | null>;
   private partialLine = '';
@@ -41,7 +50,8 @@ export class ServiceProcess {
     private readonly options: ServiceOptions,
   ) {
     this.baseUrl = `http://127.0.0.1:${port}`;
-    this.log = createWriteStream(options.logFile);
+    this.log = options.logDirect ? null : createWriteStream(options.logFile);
+    const output = options.logDirect ? openSync(options.logFile, 'w') : 'pipe';
     const args = [...(options.nodeArgs ?? []), ...(options.profileFile ? ['--require', join(__dirname, 'profiler-preload.js')] : []), join(repoRoot(), 'dist', 'src', 'main.js')];
     this.child = spawn(process.execPath, args, {
       cwd: repoRoot(),
@@ -51,17 +61,18 @@ export class ServiceProcess {
         DATABASE_URL: options.databaseUrl,
         ADMIN_API_KEY: this.adminKey,
         // Request logs are at info: warn keeps one line per request off the hot path, as in production tuning.
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: options.logLevel ?? 'warn',
         // Set explicitly so the service writes no secret file into the working tree's DATA_DIR.
         ID_NUMBER_KEY: randomBytes(32).toString('hex'),
         DATA_DIR: join(repoRoot(), 'bench', 'results', '.service-data'),
         ...(options.profileFile ? { BENCH_PROFILE_FILE: options.profileFile } : {}),
       },
       // The IPC channel only when profiling: it is how the bench starts and stops the profiler.
-      stdio: options.profileFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      stdio: options.profileFile ? ['ignore', output, output, 'ipc'] : ['ignore', output, output],
     });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.record(chunk));
-    this.child.stderr!.on('data', (chunk: Buffer) => this.record(chunk));
+    if (typeof output === 'number') closeSync(output);
+    this.child.stdout?.on('data', (chunk: Buffer) => this.record(chunk));
+    this.child.stderr?.on('data', (chunk: Buffer) => this.record(chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -137,11 +148,29 @@ export class ServiceProcess {
       await this.exited;
       clearTimeout(timer);
     }
-    await new Promise<void>((resolve) => this.log.end(resolve));
+    if (this.log) await new Promise<void>((resolve) => this.log!.end(resolve));
+    else this.countLogFile();
+  }
+
+  /** With logDirect: the warnings and errors in the log file, found without parsing every line. */
+  private countLogFile(): void {
+    let text: Buffer;
+    try {
+      text = readFileSync(this.options.logFile);
+    } catch {
+      return;
+    }
+    for (const level of ['"level":40', '"level":50', '"level":60']) {
+      for (let at = text.indexOf(level); at >= 0; at = text.indexOf(level, at + 1)) {
+        const start = text.lastIndexOf(10, at) + 1;
+        const end = text.indexOf(10, at);
+        this.record(text.subarray(start, end < 0 ? text.length : end + 1));
+      }
+    }
   }
 
   private record(chunk: Buffer): void {
-    this.log.write(chunk);
+    this.log?.write(chunk);
     const lines = (this.partialLine + chunk.toString('utf8')).split('\n');
     this.partialLine = lines.pop() ?? '';
     for (const line of lines) {
