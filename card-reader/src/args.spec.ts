@@ -59,13 +59,32 @@ describe('parseCli', () => {
     expect(parseCli(['door', '--door', door, '--sync', '5', '--timeout', '800'], env)).toMatchObject({ syncIntervalMs: 5000, timeoutMs: 800 });
   });
 
+  test('station: the station id as the service takes it, retried for 3 s by default', () => {
+    expect(parseCli(['station', '--station', 'S1'], env)).toMatchObject({ mode: 'station', stationId: 'S1', key: 'cck_desk', retryForMs: 3000, timeoutMs: 5000, debounceMs: 1500 });
+    expect(parseCli(['station', '--station', 'desk_2-b', '--retry-for', '10', '--json'], env)).toMatchObject({ stationId: 'desk_2-b', retryForMs: 10_000, json: true });
+    expect(parseCli(['station', '--station', 'A'.repeat(32)], env)!.stationId).toBe('A'.repeat(32));
+    expect(parseCli(['pay', '--amount', '1.00'], env)!.retryForMs).toBe(30_000);
+  });
+
+  test.each(['', '-S1', '_S1', 'S 1', 'S/1', '../S1', 'S1?x', 'A'.repeat(33), '工位1', 'S1\n'])('station --station %p is refused', (station) => {
+    expect(() => parseCli(['station', `--station=${station}`], env)).toThrow(`--station must be 1-32 letters, digits, "-" or "_", starting with a letter or digit, not "${station}"`);
+  });
+
+  test('station needs --station and a key; --station is only for station', () => {
+    expect(() => parseCli(['station'], env)).toThrow('station needs --station ID, e.g. --station S1');
+    expect(() => parseCli(['station', '--station', 'S1'], {})).toThrow('an API key is needed');
+    expect(() => parseCli(['lookup', '--station', 'S1'], env)).toThrow('--station does not apply to lookup');
+    expect(() => parseCli(['station', '--station', 'S1', '--amount', '1.00'], env)).toThrow('--amount does not apply to station');
+    expect(() => parseCli(['lookup', '--retry-for', '5'], env)).toThrow('--retry-for does not apply to lookup');
+  });
+
   test('readers needs no key', () => {
     expect(parseCli(['readers'], {})).toMatchObject({ mode: 'readers', key: '' });
   });
 
   test.each([
     [[], 'which mode?'],
-    [['open'], 'unknown mode "open"'],
+    [['open'], 'unknown mode "open": issue, lookup, pay, door, station or readers'],
     [['lookup', 'pay'], 'one mode only'],
     [['lookup'], 'an API key is needed'],
     [['lookup', '--frobnicate'], "Unknown option '--frobnicate'"],

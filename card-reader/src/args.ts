@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pcscdSocketPath } from './pcscd';
 
-export const MODES = ['issue', 'lookup', 'pay', 'door', 'readers'] as const;
+export const MODES = ['issue', 'lookup', 'pay', 'door', 'station', 'readers'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface Options {
@@ -30,6 +30,8 @@ export interface Options {
   allowlistPath?: string;
   publicKeyPath?: string;
   syncIntervalMs: number;
+  /** station: the desk station whose console shows the taps ("S1"). */
+  stationId?: string;
 }
 
 export class UsageError extends Error {
@@ -47,6 +49,7 @@ Modes:
   lookup                               every tap: the card's status, the resident's masked name, the balance
   pay --amount 12.50                   every tap: charge the card (merchant key); APPROVED or DECLINED
   door --door ID                       every tap: ALLOW or DENY (door key); decides from a signed local list when offline
+  station --station S1                 every tap: report it to the desk console of station S1 (operator key)
   readers                              list the readers pcscd sees
 
 Options:
@@ -59,13 +62,16 @@ Options:
   --public-key FILE    door: the service's Ed25519 key (PEM) to trust, instead of fetching it
   --sync SECONDS       door: how often to fetch list changes (default 30)
   --timeout MS         per request (default 5000; door 1500)
-  --retry-for SECONDS  pay: how long to retry a payment the service has not answered (default 30)
+  --retry-for SECONDS  pay: how long to retry a payment the service has not answered (default 30);
+                       station: how long to retry reporting a tap (default 3)
   --debounce MS        the same card again within this is the same tap (default 1500)
   --mifare-key HEX     issue: key A of MIFARE Classic sector 1 (default FFFFFFFFFFFF)
   --verbose            also report short taps, repeated cards and reader warnings
   --help
 `;
 
+/** As the service checks it (src/stations/station-id.ts): 1-32 letters, digits, '-' or '_', starting with a letter or digit. */
+export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MONEY = /^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$/;
 
@@ -89,6 +95,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         amount: { type: 'string' },
         description: { type: 'string' },
         door: { type: 'string' },
+        station: { type: 'string' },
         allowlist: { type: 'string' },
         'public-key': { type: 'string' },
         sync: { type: 'string' },
@@ -104,9 +111,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
   const { values: v, positionals } = parsed;
   if (v.help) return null;
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'which mode? issue, lookup, pay, door or readers' : `one mode only, not: ${positionals.join(' ')}`);
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'which mode? issue, lookup, pay, door, station or readers' : `one mode only, not: ${positionals.join(' ')}`);
   const mode = positionals[0] as Mode;
-  if (!MODES.includes(mode)) throw new UsageError(`unknown mode "${positionals[0]}": issue, lookup, pay, door or readers`);
+  if (!MODES.includes(mode)) throw new UsageError(`unknown mode "${positionals[0]}": issue, lookup, pay, door, station or readers`);
 
   const api = v.api ?? env.CARD_READER_API ?? 'http://127.0.0.1:3000';
   if (!/^https?:\/\/[^/]/.test(api)) throw new UsageError(`--api must be an http(s) URL, not "${api}"`);
@@ -117,8 +124,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     for (const name of names) if (v[name] !== undefined && !modes.includes(mode)) throw new UsageError(`--${name} does not apply to ${mode}`);
   };
   only(['resident', 'replace', 'reason', 'mifare-key'], ['issue']);
-  only(['amount', 'description', 'retry-for'], ['pay']);
+  only(['amount', 'description'], ['pay']);
+  only(['retry-for'], ['pay', 'station']);
   only(['door', 'allowlist', 'public-key', 'sync'], ['door']);
+  only(['station'], ['station']);
 
   const options: Options = {
     mode,
@@ -131,7 +140,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     timeoutMs: integer('timeout', v.timeout, mode === 'door' ? 1500 : 5000, 1),
     socketPath: pcscdSocketPath(env),
     mifareKey: (v['mifare-key'] ?? 'FFFFFFFFFFFF').toUpperCase(),
-    retryForMs: integer('retry-for', v['retry-for'], 30, 0) * 1000,
+    // A tap report is not money: soon given up, so the desk taps again rather than waits.
+    retryForMs: integer('retry-for', v['retry-for'], mode === 'station' ? 3 : 30, 0) * 1000,
     syncIntervalMs: integer('sync', v.sync, 30, 1) * 1000,
   };
   if (!/^[0-9A-F]{12}$/.test(options.mifareKey)) throw new UsageError('--mifare-key must be 6 bytes of hex (12 digits)');
@@ -158,6 +168,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     options.doorId = uuid('door', v.door);
     options.allowlistPath = v.allowlist ?? join(stateDir(env), `door-${options.doorId.toLowerCase()}.json`);
     options.publicKeyPath = v['public-key'];
+  }
+  if (mode === 'station') {
+    if (v.station === undefined) throw new UsageError('station needs --station ID, e.g. --station S1');
+    if (!STATION_ID.test(v.station)) throw new UsageError(`--station must be 1-32 letters, digits, "-" or "_", starting with a letter or digit, not "${v.station}"`);
+    options.stationId = v.station;
   }
   return options;
 }

@@ -5,6 +5,7 @@ import { issueMode } from './modes/issue';
 import { lookupMode } from './modes/lookup';
 import { FatalError, type ModeContext, type TapMode } from './modes/mode';
 import { payMode } from './modes/pay';
+import { stationMode } from './modes/station';
 import { Output } from './output';
 import { ReaderBridge, ReaderSetupError, type BridgeEvent, type Tap } from './reader-bridge';
 
@@ -154,6 +155,8 @@ async function createMode(ctx: ModeContext): Promise<TapMode> {
       return payMode(ctx);
     case 'door':
       return doorMode(ctx);
+    case 'station':
+      return stationMode(ctx);
     default:
       throw new FatalError(`no tap mode ${ctx.options.mode}`);
   }

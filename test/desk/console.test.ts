@@ -6,18 +6,32 @@ import { apiKey } from '../support/factories';
 import { chineseAmount } from '../../src/donations/chinese-amount';
 import { isValidIdNumber } from '../../src/residents/id-number';
 import { cardUid, idNumber, idNumberEndingInX, listening, withWrongCheckDigit } from '../support/residents';
+import { BridgeProcess, type BridgeEvent } from '../../card-reader/test/support/bridge';
+import { missingForReaders } from '../../card-reader/test/support/e2e';
+import { startPcscd, type Pcscd } from '../../card-reader/test/support/pcscd';
+import { VirtualCard } from '../../card-reader/test/support/virtual-card';
 
 /**
  * The desk console in real headless Chromium against the whole service on its test
  * database: the issue's flow from registering a resident to closing the card, each
- * screen saved to test/artifacts/desk/ and checked with axe-core. Taps are reported
- * the way the bridge's station mode will report them: POST /v1/stations/S1/taps.
+ * screen saved to test/artifacts/desk/ and checked with axe-core. Cards are tapped on
+ * a real pcscd's virtual reader (vpcd, card-reader/test/support/) and reported by the
+ * bridge in station mode, as at a desk. Without pcscd, vpcd or nfc-pcsc the taps are
+ * POSTed to /v1/stations/S1/taps directly, as the bridge would, with a note; with
+ * CARD_READER_E2E=required (CI) that is a failure instead.
  */
 const STATION = 'S1';
 /** The service holds a tap to 500 ms (test/stations.test.ts); the browser gets headroom on a shared CI machine. */
 const ON_SCREEN_MS = 1500;
 
-const describeBrowser = browserAvailable() ? describe : describe.skip;
+const withBrowser = browserAvailable();
+const describeBrowser = withBrowser ? describe : describe.skip;
+const readersMissing = withBrowser ? missingForReaders() : null;
+if (readersMissing) {
+  const install = 'apt-get install --no-install-recommends pcscd libpcsclite-dev vsmartcard-vpcd, then npm ci';
+  if (process.env.CARD_READER_E2E === 'required') throw new Error(`CARD_READER_E2E=required but ${readersMissing}: the desk console's taps cannot go through the bridge (${install})`);
+  console.log(`desk browser tests: ${readersMissing}; taps are POSTed to /v1/stations/${STATION}/taps instead of going through pcscd and the bridge (${install})`);
+}
 
 describeBrowser('the desk console, in Chromium', () => {
   jest.setTimeout(120_000);
@@ -30,6 +44,8 @@ describeBrowser('the desk console, in Chromium', () => {
   let residentId: string;
   const firstUid = cardUid();
   const secondUid = cardUid();
+  let pcscd: Pcscd | undefined;
+  let bridge: BridgeProcess | undefined;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -37,6 +53,14 @@ describeBrowser('the desk console, in Chromium', () => {
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     operator = (await t.http.post('/v1/api-keys').set(bearer(TEST_ADMIN_KEY)).send({ role: 'operator', name: '服务台 1 号' })).body.key;
     await t.http.post('/v1/charity-projects').set(bearer(TEST_ADMIN_KEY)).send({ name: '社区助老基金' }).expect(201);
+    if (!readersMissing) {
+      // The desk's reader: pcscd with the vpcd virtual reader, and the bridge reporting its taps to station S1.
+      pcscd = await startPcscd();
+      // --debounce 0: the new card is tapped again to open its holder, maybe within the default 1.5 s,
+      // which would make it the same tap; the virtual card never bounces, so every tap here is one.
+      bridge = new BridgeProcess(['station', '--station', STATION, '--debounce', '0'], { PCSCLITE_CSOCK_NAME: pcscd.socketPath, CARD_READER_API: base, CARD_READER_KEY: operator });
+      await bridge.event('ready');
+    }
     browser = await launchBrowser();
     page = browser.page;
     // Generous: CI shares two cores between the service, Chromium and another test worker.
@@ -46,7 +70,9 @@ describeBrowser('the desk console, in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
+    if (bridge) expect(await bridge.stop()).toEqual({ code: 0, signal: null });
     await t?.close();
+    await pcscd?.dispose();
   });
 
   /** A screenshot for CI and an accessibility check of the screen as it is. */
@@ -55,7 +81,19 @@ describeBrowser('the desk console, in Chromium', () => {
     expect({ screen: name, violations: await seriousViolations(page) }).toEqual({ screen: name, violations: [] });
   }
 
-  const tap = (uid: string) => t.http.post(`/v1/stations/${STATION}/taps`).set(bearer(operator)).send({ uid }).expect(202);
+  /**
+   * A card held to the desk's reader until the bridge has reported it (its `tap` line), then
+   * taken away; what the bridge printed is returned. Without the readers: the bridge's POST.
+   */
+  async function tap(uid: string): Promise<BridgeEvent | null> {
+    if (!bridge || !pcscd) {
+      await t.http.post(`/v1/stations/${STATION}/taps`).set(bearer(operator)).send({ uid }).expect(202);
+      return null;
+    }
+    const reported = await bridge.tap(pcscd, new VirtualCard({ uid }), (e) => (e.event === 'tap' || e.event === 'tap-failed') && e.uid === uid);
+    expect(reported).toMatchObject({ event: 'tap', station: STATION, uid });
+    return reported;
+  }
   const flash = () => page.locator('#main .outcome-ok');
 
   /** Confirms the open dialog with the keyboard: focus starts on Cancel, Tab moves to Confirm. */
@@ -117,9 +155,10 @@ describeBrowser('the desk console, in Chromium', () => {
 
   test('tap a blank card: on screen at once, issued in one click', async () => {
     const sent = Date.now();
-    await tap(firstUid);
+    const reported = await tap(firstUid);
+    if (reported) expect(reported).toMatchObject({ result: 'blank', card: null });
     await page.locator('[data-testid=tap-card]').getByText('空白卡').waitFor({ timeout: ON_SCREEN_MS });
-    console.log(`blank card on screen ${Date.now() - sent} ms after the tap was sent`);
+    console.log(`blank card on screen ${Date.now() - sent} ms after it was ${bridge ? 'put on the reader (and taken off once the bridge reported it)' : 'reported'}`);
     await screen('04-blank-card-tapped');
     await page.getByRole('button', { name: '发卡给 张秀英' }).click();
     await flash().getByText(`已发卡，卡号 ${firstUid}`).waitFor();
@@ -209,7 +248,8 @@ describeBrowser('the desk console, in Chromium', () => {
     await flash().getByText('已挂失').waitFor();
     await page.locator('#main').getByText('已挂失（遗失）').first().waitFor();
     await screen('11-reported-lost');
-    await tap(secondUid);
+    const reported = await tap(secondUid);
+    if (reported) expect(reported).toMatchObject({ result: 'blank', card: null });
     await page.locator('[data-testid=tap-card]').getByText('空白卡').waitFor({ timeout: ON_SCREEN_MS });
     expect(await page.getByLabel('补卡原因').inputValue()).toBe('lost');
     await page.getByRole('button', { name: '补卡给 张秀英（替换原卡）' }).click();
@@ -233,7 +273,8 @@ describeBrowser('the desk console, in Chromium', () => {
 
   test('tapping an issued card opens its holder', async () => {
     await page.getByRole('button', { name: '登记新居民' }).click();
-    await tap(secondUid);
+    const reported = await tap(secondUid);
+    if (reported) expect(reported).toMatchObject({ result: 'card', uid: secondUid, card: { status: 'active', name: '张*英' } });
     await page.locator('[data-testid=tap-card]').getByText('张秀英 的卡').waitFor({ timeout: ON_SCREEN_MS });
     await page.getByRole('heading', { name: '张秀英' }).waitFor();
   });
