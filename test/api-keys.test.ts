@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ROLES, type Role } from '../src/auth/roles';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
+import { door as createDoor } from './support/doors';
 import { apiKey, merchant } from './support/factories';
 
 let t: TestApp;
-/** A request body per role; the merchant's id is filled in once its merchant exists. */
+/** A request body per role; the merchant's and doors' ids are filled in once they exist. */
 const bodies: Record<Role, Record<string, unknown>> = {
   admin: { role: 'admin', name: 'second admin' },
   operator: { role: 'operator', name: 'Desk 3, Lujiazui service centre' },
   merchant: { role: 'merchant', name: 'canteen till 1', merchantId: undefined },
-  door: { role: 'door', name: 'gate controller', doorIds: [randomUUID(), randomUUID()] },
+  door: { role: 'door', name: 'gate controller', doorIds: undefined },
   auditor: { role: 'auditor', name: '审计 district auditor' },
 };
 /** Everything the app logged, to check that keys never reach a log line. */
@@ -25,6 +26,7 @@ beforeAll(async () => {
   });
   t = await startTestApp({ config: { logLevel: 'info' }, logStream });
   bodies.merchant.merchantId = (await merchant(t)).id;
+  bodies.door.doorIds = [(await createDoor(t, '金杨新村')).id, (await createDoor(t, '金杨新村', '12号楼')).id];
 });
 afterAll(async () => {
   await t?.close();
@@ -120,7 +122,7 @@ describe('POST /v1/api-keys', () => {
   });
 
   test('door ids are stored once each, whatever their case', async () => {
-    const door = randomUUID();
+    const door = (await createDoor(t, '潍坊新村')).id;
     const res = await t.http.post('/v1/api-keys').set(admin).send({ role: 'door', name: 'dup doors', doorIds: [door, door.toUpperCase()] });
     expect(res.status).toBe(201);
     expect(res.body.doorIds).toEqual([door]);

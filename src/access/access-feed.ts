@@ -32,6 +32,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private draining: Promise<void> | undefined;
   private readonly fences = new Map<string, () => void>();
   private listener: Client | undefined;
+  private reconnecting = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -150,8 +151,12 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  /** Builds a fresh index from the tables, then replays what arrived meanwhile. */
-  private async resync(): Promise<void> {
+  /**
+   * Builds a fresh index from the tables, then replays what arrived meanwhile. `listener`
+   * is the connection the rebuild relies on: if it was lost meanwhile, the index is not
+   * declared synced (a reconnect is already on its way).
+   */
+  private async resync(listener?: Client): Promise<void> {
     this.loading = true;
     try {
       const fresh = new AccessIndex();
@@ -161,6 +166,7 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
         else if (item.kind === 'card') fresh.putCard(item.row);
         else fresh.putGrant(item.row);
       }
+      if (listener !== undefined && this.listener !== listener) return;
       this.index = fresh;
       this.synced = true;
       this.principals.hearingRevocations(true);
@@ -172,21 +178,21 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private lost(): void {
-    if (!this.synced && this.loading) return;
     this.synced = false;
     this.principals.hearingRevocations(false);
     if (isEmbedded(this.knex)) {
-      void this.resync().catch((err) => this.logger.error({ err: { message: (err as Error).message } }, 'access index rebuild failed'));
+      if (!this.loading) void this.resync().catch((err) => this.logger.error({ err: { message: (err as Error).message } }, 'access index rebuild failed'));
       return;
     }
     const old = this.listener;
     this.listener = undefined;
     void old?.end().catch(() => undefined);
-    this.scheduleReconnect();
+    if (!this.reconnecting) this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
+    this.reconnecting = true;
     setTimeout(() => void this.connect().catch(() => this.scheduleReconnect()), RECONNECT_MS).unref();
   }
 
@@ -203,13 +209,15 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      this.listener = client;
+      this.reconnecting = false;
+      this.queue = [];
+      await this.resync(client);
     } catch (err) {
+      if (this.listener === client) this.listener = undefined;
       await client.end().catch(() => undefined);
       throw err;
     }
-    this.listener = client;
-    this.queue = [];
-    await this.resync();
   }
 
   /** The few rows one decision needs, read straight from the database. */

@@ -47,9 +47,13 @@ export class AccessRetentionService implements OnApplicationBootstrap, OnApplica
     const cutoff = new Date(now.getTime() - this.config.accessLogRetentionDays * DAY_MS);
     let events = 0;
     for (;;) {
-      const deleted = await this.knex('access_events')
-        .whereIn('id', this.knex('access_events').where('at', '<', cutoff).orderBy('id').limit(SLICE).select('id'))
-        .delete();
+      // The ids, not the count: knex-pglite answers a DELETE with a result object, not a number.
+      const deleted = (
+        await this.knex('access_events')
+          .whereIn('id', this.knex('access_events').where('at', '<', cutoff).orderBy('id').limit(SLICE).select('id'))
+          .delete()
+          .returning('id')
+      ).length;
       events += deleted;
       if (deleted < SLICE) break;
     }

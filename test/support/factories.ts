@@ -13,10 +13,21 @@ export async function merchant(t: TestApp, category = 'canteen'): Promise<{ id: 
   return res.body;
 }
 
-/** Creates an API key through the API and returns it with its id; a merchant key gets a merchant of its own unless given one. */
+/** A door (a community gate) through the API, for keys that need one to exist; test/support/doors.ts has the full helper. */
+async function someDoor(t: TestApp): Promise<string> {
+  const res = await t.http.post('/v1/doors').set(bearer(TEST_ADMIN_KEY)).send({ name: 'gate for a test key', community: `小区-${randomUUID().slice(0, 8)}` });
+  if (res.status !== 201) throw new Error(`creating a door failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+/**
+ * Creates an API key through the API and returns it with its id; a merchant key gets a
+ * merchant of its own unless given one, and a door key a door of its own (door keys
+ * must name doors that exist).
+ */
 export async function apiKey(t: TestApp, role: Role, extra: { merchantId?: string; doorIds?: string[] } = {}): Promise<{ id: string; key: string }> {
   const scope =
-    role === 'merchant' ? { merchantId: extra.merchantId ?? (await merchant(t)).id } : role === 'door' ? { doorIds: extra.doorIds ?? [randomUUID()] } : {};
+    role === 'merchant' ? { merchantId: extra.merchantId ?? (await merchant(t)).id } : role === 'door' ? { doorIds: extra.doorIds ?? [await someDoor(t)] } : {};
   const res = await t.http.post('/v1/api-keys').set(bearer(TEST_ADMIN_KEY)).send({ role, name: `${role} for tests`, ...scope });
   if (res.status !== 201) throw new Error(`creating a ${role} key failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, key: res.body.key };
