@@ -62,10 +62,6 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
     return this.synced;
   }
 
-  get stats(): AccessIndex['size'] & { synced: boolean } {
-    return { ...this.index.size, synced: this.synced };
-  }
-
   /** null: the door does not exist. */
   async decide(doorId: string, uid: string, now: Date): Promise<Decision | null> {
     if (this.synced) return this.index.decide(doorId, uid, now);
@@ -127,7 +123,10 @@ export class AccessFeed implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const list = (kind: string) => [...ids[kind]];
     // A row that is gone (deleted in SQL: the API never deletes these) leaves the index too.
-    const gone = <T extends { id: string }>(kind: string, found: T[]) => list(kind).filter((id) => !found.some((row) => row.id === id));
+    const gone = (kind: string, found: { id: string }[]) => {
+      const present = new Set(found.map((row) => row.id));
+      return list(kind).filter((id) => !present.has(id));
+    };
     if (ids.doors.size > 0) {
       const doors = await this.repo.doorsByIds(this.knex, list('doors'));
       doors.forEach((d) => this.index.putDoor(d));

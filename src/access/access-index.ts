@@ -56,10 +56,6 @@ export class AccessIndex {
     return { doors: this.doors.size, cards: this.cards.size, residents: this.residents.size, grants: this.grants.size };
   }
 
-  hasDoor(id: string): boolean {
-    return this.doors.has(id);
-  }
-
   putDoor(door: DoorEntry): void {
     this.doors.set(door.id, door);
   }
