@@ -27,14 +27,19 @@ interface AccountRow {
  * is one set-based statement per table, however many transfers a call carries.
  */
 export class KnexLedgerStore implements LedgerStore {
-  /** Each transaction credits hot accounts on one shard of its own choosing. */
-  private readonly shard = Math.floor(Math.random() * HOT_SHARDS);
+  /** Each transaction credits hot accounts on one shard: the caller's, or one at random. */
+  private readonly shard: number;
   /** Accounts read in this transaction: their attributes never change (the table is append-only). */
   private readonly known = new Map<string, Account>();
   /** Balances this transaction holds locks on, kept current as it appends, so locking twice costs nothing. */
   private readonly locked = new Map<string, Decimal>();
 
-  constructor(private readonly trx: Knex) {}
+  constructor(
+    private readonly trx: Knex,
+    shard?: number,
+  ) {
+    this.shard = shard === undefined ? Math.floor(Math.random() * HOT_SHARDS) : shard % HOT_SHARDS;
+  }
 
   async insertAccounts(accounts: Account[]): Promise<void> {
     if (accounts.length === 0) return;

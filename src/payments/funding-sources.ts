@@ -52,9 +52,8 @@ export class FundingSources {
     const cash = await ledger.lockBalances(residentIds.map(cashWalletId));
     const lots = await unexpiredLots(trx, residentIds);
     const lotBalances = await ledger.lockBalances(lots.map((l) => l.account_id));
-    const discounts = await discountPrograms(trx, categories);
+    const { discounts, today } = await discountProgramsToday(trx, categories);
     const budgets = await ledger.lockBalances(discounts.map((p) => programAccountId(p.id)));
-    const today = await shanghaiToday(trx);
     const residents = discounts.length > 0 ? await residentFacts(trx, residentIds) : new Map<string, ResidentFacts>();
     const uses = discounts.length > 0 ? await discountUses(trx, residentIds, today) : new Map<string, number>();
     const byResident = new Map<string, Lot[]>();
@@ -125,18 +124,16 @@ async function unexpiredLots(trx: Knex.Transaction, residentIds: string[]): Prom
   return rows;
 }
 
-async function discountPrograms(trx: Knex.Transaction, categories: string[]): Promise<DiscountProgram[]> {
-  const { rows } = await trx.raw<{ rows: DiscountProgram[] }>(
-    `SELECT id, merchant_categories, min_age, max_age, tags, amount::text, min_spend::text, daily_limit
-     FROM subsidy_programs WHERE kind = 'discount' AND merchant_categories && ?::text[] ORDER BY id`,
+/** The discount programs of these categories, and today's date in Shanghai by the database's clock, in one round trip. */
+async function discountProgramsToday(trx: Knex.Transaction, categories: string[]): Promise<{ discounts: DiscountProgram[]; today: string }> {
+  const { rows } = await trx.raw<{ rows: { today: string; discounts: DiscountProgram[] }[] }>(
+    `SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS today,
+       coalesce((SELECT json_agg(p ORDER BY p.id) FROM (
+         SELECT id, merchant_categories, min_age, max_age, tags, amount::text AS amount, min_spend::text AS min_spend, daily_limit
+         FROM subsidy_programs WHERE kind = 'discount' AND merchant_categories && ?::text[]) p), '[]') AS discounts`,
     [pgArray(categories)],
   );
-  return rows;
-}
-
-async function shanghaiToday(trx: Knex.Transaction): Promise<string> {
-  const { rows } = await trx.raw<{ rows: { today: string } []}>(`SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS today`);
-  return rows[0].today;
+  return rows[0];
 }
 
 async function residentFacts(trx: Knex.Transaction, ids: string[]): Promise<Map<string, ResidentFacts>> {

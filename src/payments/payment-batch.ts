@@ -55,11 +55,11 @@ const DECLINE_MESSAGES: Record<DeclineCode, string> = {
  * and its idempotency claim. Returns one outcome per request, or null for a request
  * whose Idempotency-Key another transaction claimed first (the caller replays that).
  */
-export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentRequest[]): Promise<(PaymentOutcome | null)[]> {
+export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentRequest[], shard?: number): Promise<(PaymentOutcome | null)[]> {
   const claimed = await claimKeys(trx, requests);
   const live = requests.filter((_, i) => claimed[i]);
   const now = new Date();
-  const ledger = ledgerFor(trx);
+  const ledger = ledgerFor(trx, shard);
   const { decisions, today } = await decide(trx, ledger, live);
   const transfers = decisions.filter((d) => d.lines).map((d) => paymentTransfer(d));
   const results = await ledger.post(transfers, { newIds: true });

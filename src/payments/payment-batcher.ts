@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { Idempotency, type Outcome } from '../common/idempotency';
 import { InjectKnex } from '../db/database.module';
 import { inTransaction } from '../db/transaction';
+import { HOT_SHARDS } from '../ledger/knex-ledger.store';
 import { postPaymentBatch, type PaymentOutcome, type PaymentRequest } from './payment-batch';
 
 /** Concurrent batch transactions: enough to keep the database busy while one commits. */
@@ -17,22 +18,33 @@ interface Pending {
 
 /**
  * Shares database work between concurrent payments. Requests queue up; whenever
- * fewer than MAX_IN_FLIGHT batches are running, everything queued goes out as one
+ * fewer than MAX_IN_FLIGHT batches are running, what is queued goes out as one
  * batch transaction. At low load a payment waits for no one (a batch of one); under
  * load, batches grow by themselves while earlier ones commit. Every payment is
  * committed before it is answered.
+ *
+ * Batches running at the same time must not wait on each other's row locks, or they
+ * commit one after another: each credits merchants on a hot-account shard of its
+ * own, and a request for a card that a running batch holds waits for the next batch
+ * instead of joining one that would block on that card's wallet.
  */
 @Injectable()
 export class PaymentBatcher {
   private readonly logger = new Logger(PaymentBatcher.name);
   private queue: Pending[] = [];
-  private inFlight = 0;
   private scheduled = false;
+  /** Shards held by running batches; offset per process so that instances rarely share one. */
+  private readonly freeShards: number[];
+  /** UIDs in running batches, with how many of their requests each holds. */
+  private readonly busyUids = new Map<string, number>();
 
   constructor(
     @InjectKnex() private readonly knex: Knex,
     private readonly idempotency: Idempotency,
-  ) {}
+  ) {
+    const offset = Math.floor(Math.random() * HOT_SHARDS);
+    this.freeShards = Array.from({ length: MAX_IN_FLIGHT }, (_, i) => (offset + i) % HOT_SHARDS);
+  }
 
   submit(request: PaymentRequest): Promise<Outcome> {
     return new Promise((resolve, reject) => {
@@ -42,32 +54,52 @@ export class PaymentBatcher {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    if (this.scheduled || this.freeShards.length === 0 || this.queue.length === 0) return;
     this.scheduled = true;
     // setImmediate lets every request parsed in this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        this.inFlight++;
-        void this.run(batch).finally(() => {
-          this.inFlight--;
+      while (this.freeShards.length > 0) {
+        const batch = this.takeBatch();
+        if (batch.length === 0) return;
+        const shard = this.freeShards.pop()!;
+        for (const p of batch) this.busyUids.set(p.request.uid, (this.busyUids.get(p.request.uid) ?? 0) + 1);
+        void this.run(batch, shard).finally(() => {
+          for (const p of batch) {
+            const n = this.busyUids.get(p.request.uid)! - 1;
+            if (n === 0) this.busyUids.delete(p.request.uid);
+            else this.busyUids.set(p.request.uid, n);
+          }
+          this.freeShards.push(shard);
           this.schedule();
         });
       }
     });
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  /** Up to MAX_BATCH queued requests, oldest first, leaving those whose card a running batch holds. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const waiting: Pending[] = [];
+    let i = 0;
+    for (; i < this.queue.length && batch.length < MAX_BATCH; i++) {
+      const p = this.queue[i];
+      (this.busyUids.has(p.request.uid) ? waiting : batch).push(p);
+    }
+    this.queue = waiting.concat(this.queue.slice(i));
+    return batch;
+  }
+
+  private async run(batch: Pending[], shard: number): Promise<void> {
     const { primaries, repeats } = groupByKey(batch);
     let outcomes: (PaymentOutcome | null)[];
     try {
-      outcomes = await inTransaction(this.knex, (trx) => postPaymentBatch(trx, primaries.map((p) => p.request)));
+      outcomes = await inTransaction(this.knex, (trx) => postPaymentBatch(trx, primaries.map((p) => p.request), shard));
     } catch (err) {
       if (primaries.length > 1) {
         // One bad request must not fail the others: retry each on its own.
         this.logger.warn({ err }, `payment batch of ${primaries.length} failed; retrying one by one`);
-        for (const p of batch) void this.run([p]);
+        for (const p of batch) await this.run([p], shard);
         return;
       }
       for (const p of batch) p.reject(err);
