@@ -9,6 +9,7 @@ import { AppModule, type AppOptions } from './app.module';
 /** Bodies are small JSON documents; anything larger is refused before parsing (BODY_LIMIT, 64 KiB). */
 import { BODY_LIMIT, FastLane } from './lane/fast-lane';
 import { ErrorFilter } from './common/error.filter';
+import { applySecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { serveDesk } from './desk/desk-static';
@@ -19,10 +20,12 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   // The hottest calls take a lane in front of Fastify (src/lane/fast-lane.ts); it opens once the app is built.
   let lane: FastLane | undefined;
   const serverFactory = (fastify: (req: IncomingMessage, res: ServerResponse) => void) =>
-    createServer((req, res) => {
+    // Slow senders (slowloris) must not hold sockets: headers within 10 s, a whole request within 30 s.
+    createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       const route = lane?.routeFor(req);
-      if (route) lane!.handle(route, req, res);
-      else fastify(req, res);
+      if (route) return lane!.handle(route, req, res);
+      applySecurityHeaders(req.url, res);
+      fastify(req, res);
     });
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 }, serverFactory });
   // bodyParser off: Fastify's own JSON parser is the only one; Nest would add a form parser.

@@ -59,6 +59,14 @@ export class AppConfig {
   @Transform(int) @IsInt() @Min(1000) @Max(60000)
   subsidySweepIntervalMs = 60000;
 
+  /**
+   * Requests per second per API key, on every route (0: no limit). A terminal pays or
+   * a door checks a few times a minute and a desk page makes a handful of calls, so
+   * the default never slows real use; it caps what a stolen key can do.
+   */
+  @Transform(int) @IsInt() @Min(0) @Max(1000000)
+  rateLimitPerSecond = 20;
+
   /** How often the sealer extends the hash chain; the contract promises within a second. */
   @Transform(int) @IsInt() @Min(10) @Max(1000)
   sealIntervalMs = 200;
@@ -66,6 +74,7 @@ export class AppConfig {
 
 const ENV_NAMES: Record<keyof AppConfig, string> = {
   port: 'PORT',
+  rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
   databaseUrl: 'DATABASE_URL',
   dataDir: 'DATA_DIR',
   adminApiKey: 'ADMIN_API_KEY',

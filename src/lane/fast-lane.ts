@@ -2,9 +2,11 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Injectable } from '@nestjs/common';
 import { Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
+import { KeyRateLimiter, RateLimited } from '../auth/rate-limit';
 import type { Role } from '../auth/roles';
 import { ValidationFailed } from '../common/domain-error';
 import { toErrorBody } from '../common/error.filter';
+import { API_HEADERS } from '../common/security-headers';
 import { Metrics } from '../ops/metrics';
 
 /** The same limit Fastify applies to every other route. */
@@ -57,6 +59,7 @@ export class FastLane {
   constructor(
     private readonly auth: Authenticator,
     private readonly metrics: Metrics,
+    private readonly limiter: KeyRateLimiter,
   ) {}
 
   register(route: LaneRoute): void {
@@ -79,7 +82,8 @@ export class FastLane {
     this.answer(route, req)
       .catch((err: unknown): LaneAnswer => {
         const body = toErrorBody(err);
-        return { status: body.statusCode, body };
+        const headers = err instanceof RateLimited ? { 'retry-after': String(err.retryAfterSeconds) } : undefined;
+        return { status: body.statusCode, body, headers };
       })
       .then((answer) => {
         send(res, answer);
@@ -92,6 +96,7 @@ export class FastLane {
     const body = await readJsonBody(req);
     const principal = await this.auth.authenticate(req.headers.authorization);
     this.auth.authorize(principal, route.roles);
+    this.limiter.check(principal);
     return route.handle({ principal, body, headers: req.headers });
   }
 }
@@ -139,6 +144,6 @@ function parseBody(type: string | undefined, text: string): unknown {
 function send(res: ServerResponse, answer: LaneAnswer): void {
   if (res.headersSent) return;
   const payload = JSON.stringify(answer.body);
-  res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.writeHead(answer.status, { ...API_HEADERS, ...answer.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
   res.end(payload);
 }

@@ -32,6 +32,8 @@ export async function startTestApp(options: { config?: Partial<AppConfig>; logSt
       idNumberKey: TEST_ID_NUMBER_KEY,
       logLevel: 'silent',
       sealIntervalMs: 50,
+      // Tests fire hundreds of calls at once through one key; test/security-limits.test.ts turns the limit on.
+      rateLimitPerSecond: 0,
       ...options.config,
     },
   );
