@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AccessModule } from './access/access.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BillsModule } from './bills/bills.module';
 import { CardsModule } from './cards/cards.module';
@@ -61,6 +62,7 @@ export class AppModule {
         AccessModule,
         StationsModule,
         DeskModule,
+        AuditModule,
       ],
     };
   }
