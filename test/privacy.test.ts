@@ -103,10 +103,12 @@ test('a full lifecycle and a set of refused requests leave no full ID number or 
   }
   expect(responses.join('\n')).toContain(`${id.slice(0, 6)}********${id.slice(14)}`);
 
-  // Stored only as a keyed hash and a masked form: the ID numbers are in no table.
+  // Stored only encrypted and as keyed hashes: the ID numbers and phones are in no table, nor the ID number's mask.
   const stored = await wholeDatabase();
   expect(stored).toContain(resident.id as string);
-  for (const secret of spellings(id, other)) expect({ secret, stored: stored.includes(secret) }).toEqual({ secret, stored: false });
+  for (const secret of spellings(id, other, phone, newPhone, `${id.slice(0, 6)}********${id.slice(14)}`)) {
+    expect({ secret, stored: stored.includes(secret) }).toEqual({ secret, stored: false });
+  }
 });
 
 test('an address that is not an object is refused before it reaches the database, and the phone stays out of the log', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hashIdNumber } from '../src/residents/id-number';
+import { ResidentPii } from '../src/residents/resident-pii';
 import { bearer, startTestApp, TEST_ADMIN_KEY, TEST_ID_NUMBER_KEY, type TestApp } from './support/app';
 import { apiKey } from './support/factories';
 import {
@@ -33,7 +34,7 @@ const admin = bearer(TEST_ADMIN_KEY);
 const register = (body: unknown, key = TEST_ADMIN_KEY) => t.http.post('/v1/residents').set(bearer(key)).send(body as object);
 
 describe('POST /v1/residents', () => {
-  test('201 with the contract shape; the ID number only masked and hashed, the phone only masked', async () => {
+  test('201 with the contract shape; the ID number stored only encrypted and hashed, shown masked; the phone the same', async () => {
     const body = residentBody({ phone: '13800138000' });
     const res = await register(body);
     expect(res.status).toBe(201);
@@ -53,9 +54,10 @@ describe('POST /v1/residents', () => {
 
     const row = await t.knex('residents').where({ id: res.body.id }).first();
     expect(row.id_number_hash).toBe(hashIdNumber(body.idNumber, TEST_ID_NUMBER_KEY));
-    expect(row.id_number_masked).toBe(maskedIdNumber(body.idNumber));
-    // The full number is in no column of the row.
+    expect(row).toMatchObject({ id_number_masked: null, phone: null, id_number_enc: expect.stringMatching(/^v1:test1:/), phone_enc: expect.stringMatching(/^v1:test1:/) });
+    // Neither the full number nor its mask is in any column of the row (test/pii-encryption.test.ts has more).
     expect(JSON.stringify(row)).not.toContain(body.idNumber);
+    expect(JSON.stringify(row)).not.toContain(maskedIdNumber(body.idNumber));
   });
 
   test('an operator may register; door and auditor keys may not (403), and nothing is stored', async () => {
@@ -232,7 +234,10 @@ describe('PATCH /v1/residents/:id', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...view, phoneMasked: '137****7000' });
     expect(res.text).not.toContain('13700137000');
-    expect((await t.knex('residents').where({ id: view.id }).first('phone')).phone).toBe('13700137000');
+    const row = await t.knex('residents').where({ id: view.id }).first('phone', 'phone_enc', 'phone_hash');
+    const pii = t.app.get(ResidentPii);
+    expect(row).toEqual({ phone: null, phone_enc: expect.stringMatching(/^v1:test1:/), phone_hash: pii.phoneHash('13700137000') });
+    expect(pii.cipher.decrypt(row.phone_enc, `residents.phone/${view.id}`)).toBe('13700137000');
     expect(sent.phone).not.toBe('13700137000');
   });
 

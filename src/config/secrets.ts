@@ -1,7 +1,8 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AppConfig } from './app-config';
+import { PiiKeyError, PiiKeyring } from '../common/pii-cipher';
+import { type AppConfig, ConfigError } from './app-config';
 
 /** Keys the service needs, from config or, failing that, from files it creates in DATA_DIR. */
 export class Secrets {
@@ -12,16 +13,34 @@ export class Secrets {
     readonly accessSigningKey: KeyObject,
     /** Where each secret came from, for the start-up log (never the secret itself). */
     readonly sources: Record<string, 'config' | 'file'>,
+    /** Keys that encrypt residents' ID numbers and phones at rest; the first one writes. */
+    readonly piiKeys: PiiKeyring,
   ) {}
 }
 
 export function loadSecrets(config: AppConfig): Secrets {
   const idNumberKey = config.idNumberKey ?? fileSecret(config.dataDir, 'id-number-hmac.key', () => randomBytes(32).toString('hex'));
   const signingPem = config.accessSigningKey ?? fileSecret(config.dataDir, 'access-ed25519.pem', newEd25519Pem);
-  return new Secrets(idNumberKey, ed25519PrivateKey(signingPem), {
-    idNumberKey: config.idNumberKey ? 'config' : 'file',
-    accessSigningKey: config.accessSigningKey ? 'config' : 'file',
-  });
+  const piiKeys = config.piiKeys ?? fileSecret(config.dataDir, 'pii-keys', () => PiiKeyring.generate('k1'));
+  return new Secrets(
+    idNumberKey,
+    ed25519PrivateKey(signingPem),
+    {
+      idNumberKey: config.idNumberKey ? 'config' : 'file',
+      accessSigningKey: config.accessSigningKey ? 'config' : 'file',
+      piiKeys: config.piiKeys ? 'config' : 'file',
+    },
+    piiKeyring(piiKeys, config.piiKeys ? 'PII_KEYS' : `PII_KEYS (from ${config.dataDir}/secrets/pii-keys)`),
+  );
+}
+
+/** Parsed and checked at start; the message names the variable and key ids, never a key. */
+function piiKeyring(text: string, name: string): PiiKeyring {
+  try {
+    return PiiKeyring.parse(text, name);
+  } catch (err) {
+    throw err instanceof PiiKeyError ? new ConfigError(`invalid configuration:\n  ${err.message}`) : err;
+  }
 }
 
 function newEd25519Pem(): string {

@@ -1,10 +1,15 @@
-import { maskPhone } from './phone';
+import type { ResidentPii } from './resident-pii';
 
 export interface ResidentRow {
   id: string;
   name: string;
-  id_number_masked: string;
+  /** The ID number, encrypted (see resident-pii.ts); null only on a row not yet encrypted. */
+  id_number_enc: string | null;
+  /** Plaintext mask of a row not yet encrypted; emptied at start. */
+  id_number_masked: string | null;
   birth_date: string;
+  phone_enc: string | null;
+  /** Plaintext phone of a row not yet encrypted; emptied at start. */
   phone: string | null;
   community: string;
   building: string;
@@ -26,13 +31,13 @@ export interface ResidentView {
 }
 
 /** The only shape a resident leaves the service in: no full ID number, no full phone number. */
-export function residentView(r: ResidentRow): ResidentView {
+export function residentView(r: ResidentRow, pii: ResidentPii): ResidentView {
   return {
     id: r.id,
     name: r.name,
-    idNumberMasked: r.id_number_masked,
+    idNumberMasked: pii.idNumberMasked(r),
     birthDate: r.birth_date,
-    phoneMasked: r.phone ? maskPhone(r.phone) : null,
+    phoneMasked: pii.phoneMasked(r),
     address: { community: r.community, building: r.building, ...(r.unit ? { unit: r.unit } : {}), ...(r.room ? { room: r.room } : {}) },
     tags: r.tags,
     createdAt: r.created_at.toISOString(),

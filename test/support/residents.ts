@@ -177,7 +177,9 @@ export async function dbState(t: TestApp) {
   const k = t.knex;
   const count = async (table: string) => Number((await k(table).count<{ n: string }[]>('* as n'))[0].n);
   return {
-    residents: await k('residents').orderBy('id').select('id', 'name', 'id_number_hash', 'id_number_masked', 'birth_date', 'phone', 'community', 'building', 'unit', 'room', 'tags', 'updated_at'),
+    residents: await k('residents')
+      .orderBy('id')
+      .select('id', 'name', 'id_number_hash', 'id_number_enc', 'id_number_masked', 'birth_date', 'phone_enc', 'phone_hash', 'phone', 'community', 'building', 'unit', 'room', 'tags', 'updated_at'),
     cards: await k('cards').orderBy('id').select('id', 'uid', 'resident_id', 'status', 'lock_reason', 'replaces_card_id', 'status_changed_at'),
     cardEvents: await count('card_events'),
     retiredUids: await k('retired_uids').orderBy('uid').select('uid', 'card_id', 'reason'),

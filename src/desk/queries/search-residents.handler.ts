@@ -1,12 +1,13 @@
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import type { Knex } from 'knex';
 import { InjectKnex } from '../../db/database.module';
+import { ResidentPii } from '../../residents/resident-pii';
 import { residentView, type ResidentRow, type ResidentView } from '../../residents/resident.view';
+import { RESIDENT_COLUMNS } from '../../residents/residents.repository';
 import { SearchResidentsQuery } from './search-residents.query';
 
 /** A desk answers a person standing in front of it: a short list is enough, and keeps a vague search cheap. */
 const LIMIT = 20;
-const COLUMNS = ['id', 'name', 'id_number_masked', 'birth_date', 'phone', 'community', 'building', 'unit', 'room', 'tags', 'created_at'];
 
 /**
  * Residents whose name contains the text, exact matches first. Staff may only know a
@@ -15,7 +16,10 @@ const COLUMNS = ['id', 'name', 'id_number_masked', 'birth_date', 'phone', 'commu
  */
 @QueryHandler(SearchResidentsQuery)
 export class SearchResidentsHandler implements IQueryHandler<SearchResidentsQuery> {
-  constructor(@InjectKnex() private readonly knex: Knex) {}
+  constructor(
+    @InjectKnex() private readonly knex: Knex,
+    private readonly pii: ResidentPii,
+  ) {}
 
   async execute({ name }: SearchResidentsQuery): Promise<{ items: ResidentView[] }> {
     const text = name.trim();
@@ -24,7 +28,7 @@ export class SearchResidentsHandler implements IQueryHandler<SearchResidentsQuer
       .whereRaw("name LIKE ? ESCAPE '\\'", [pattern])
       .orderByRaw('(name = ?) DESC, name, id', [text])
       .limit(LIMIT)
-      .select<ResidentRow[]>(COLUMNS);
-    return { items: rows.map(residentView) };
+      .select<ResidentRow[]>(RESIDENT_COLUMNS);
+    return { items: rows.map((r) => residentView(r, this.pii)) };
   }
 }

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import type { Knex } from 'knex';
 import { ValidationFailed } from '../../common/domain-error';
-import { Secrets } from '../../config/secrets';
 import { InjectKnex } from '../../db/database.module';
 import { ResidentRegisteredEvent } from '../events/resident-registered.event';
-import { birthDateOf, hashIdNumber, maskIdNumber } from '../id-number';
+import { birthDateOf } from '../id-number';
+import { ResidentPii } from '../resident-pii';
 import { residentView, type ResidentView } from '../resident.view';
 import { ResidentExists } from '../residents.errors';
 import { ResidentsRepository } from '../residents.repository';
@@ -16,7 +16,7 @@ export class RegisterResidentHandler implements ICommandHandler<RegisterResident
   constructor(
     @InjectKnex() private readonly knex: Knex,
     private readonly residents: ResidentsRepository,
-    private readonly secrets: Secrets,
+    private readonly pii: ResidentPii,
     private readonly events: EventBus,
   ) {}
 
@@ -26,8 +26,7 @@ export class RegisterResidentHandler implements ICommandHandler<RegisterResident
     const inserted = await this.residents.insert(this.knex, {
       id,
       name: r.name,
-      idNumberHash: hashIdNumber(r.idNumber, this.secrets.idNumberKey),
-      idNumberMasked: maskIdNumber(r.idNumber),
+      idNumber: r.idNumber,
       birthDate: r.birthDate,
       phone: r.phone ?? null,
       address: r.address,
@@ -35,6 +34,6 @@ export class RegisterResidentHandler implements ICommandHandler<RegisterResident
     });
     if (!inserted) throw new ResidentExists();
     this.events.publish(new ResidentRegisteredEvent(id));
-    return residentView((await this.residents.findById(this.knex, id))!);
+    return residentView((await this.residents.findById(this.knex, id))!, this.pii);
   }
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { cardView } from '../../cards/card.view';
 import { CardsRepository } from '../../cards/cards.repository';
 import { InjectKnex } from '../../db/database.module';
+import { ResidentPii } from '../../residents/resident-pii';
 import { ResidentsRepository } from '../../residents/residents.repository';
 import { StationFeed } from '../station-feed';
 import type { TapView } from '../tap.view';
@@ -18,6 +19,7 @@ export class ReportTapHandler implements ICommandHandler<ReportTapCommand> {
     @InjectKnex() private readonly knex: Knex,
     private readonly cards: CardsRepository,
     private readonly residents: ResidentsRepository,
+    private readonly pii: ResidentPii,
     private readonly feed: StationFeed,
   ) {}
 
@@ -32,7 +34,7 @@ export class ReportTapHandler implements ICommandHandler<ReportTapCommand> {
     if (!row) return { card: null, retired: await this.cards.isRetired(this.knex, uid) };
     const resident = await this.residents.findById(this.knex, row.resident_id);
     return {
-      card: { ...cardView(row), resident: { id: row.resident_id, name: resident?.name ?? '', idNumberMasked: resident?.id_number_masked ?? '' } },
+      card: { ...cardView(row), resident: { id: row.resident_id, name: resident?.name ?? '', idNumberMasked: resident ? this.pii.idNumberMasked(resident) : '' } },
       retired: false,
     };
   }
