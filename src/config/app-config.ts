@@ -17,6 +17,13 @@ export class AppConfig {
   @Transform(text) @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   databaseUrl?: string;
 
+  /**
+   * Set: migrations run over this connection (the schema owner), and DATABASE_URL is the
+   * service's restricted login role, a member of ccard_app. Unset: DATABASE_URL does both.
+   */
+  @Transform(text) @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_MIGRATION_URL must be a postgres:// URL' })
+  databaseMigrationUrl?: string;
+
   @Transform(text) @IsString() @MinLength(1)
   dataDir = './data';
 
@@ -35,6 +42,17 @@ export class AppConfig {
    */
   @Transform(text) @IsOptional() @IsString() @MinLength(32, { message: 'ID_NUMBER_KEY must be at least 32 characters' })
   idNumberKey?: string;
+
+  /**
+   * Keys that encrypt residents' ID numbers and phones at rest (AES-256-GCM): `k2:<base64
+   * of 32 bytes>,k1:<...>`, the first for writing, all for reading. Unset: generated into
+   * DATA_DIR on first start (set it explicitly when several instances share a database).
+   */
+  @Transform(text) @IsOptional() @IsString()
+  @Matches(/^\s*[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=\s*(,\s*[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=\s*)*$/, {
+    message: 'PII_KEYS must be a comma-separated list of <id>:<base64 of 32 bytes>, the current key first (ids: 1-32 letters, digits, "_" or "-")',
+  })
+  piiKeys?: string;
 
   /**
    * Ed25519 private key (PKCS#8 PEM) that signs door allowlists. Unset: generated into
@@ -76,12 +94,14 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   port: 'PORT',
   rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
   databaseUrl: 'DATABASE_URL',
+  databaseMigrationUrl: 'DATABASE_MIGRATION_URL',
   dataDir: 'DATA_DIR',
   adminApiKey: 'ADMIN_API_KEY',
   logLevel: 'LOG_LEVEL',
   dbPoolMax: 'DB_POOL_MAX',
   sealIntervalMs: 'SEAL_INTERVAL_MS',
   idNumberKey: 'ID_NUMBER_KEY',
+  piiKeys: 'PII_KEYS',
   cashBalanceCap: 'CASH_BALANCE_CAP',
   subsidySweepIntervalMs: 'SUBSIDY_SWEEP_INTERVAL_MS',
   accessSigningKey: 'ACCESS_SIGNING_KEY',
@@ -102,6 +122,9 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   if (errors.length > 0) {
     const lines = errors.map((e) => `${ENV_NAMES[e.property as keyof AppConfig] ?? e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  if (config.databaseMigrationUrl && !config.databaseUrl) {
+    throw new ConfigError('invalid configuration:\n  DATABASE_MIGRATION_URL: only with DATABASE_URL (the embedded database has one user)');
   }
   return config;
 }

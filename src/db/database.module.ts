@@ -1,8 +1,7 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Knex } from 'knex';
 import { AppConfig } from '../config/app-config';
-import { createKnex } from './knex';
-import { migrateLatest } from './migrations';
+import { openDatabase } from './open-database';
 
 export const KNEX = Symbol('KNEX');
 
@@ -19,11 +18,8 @@ export const InjectKnex = () => Inject(KNEX);
     {
       provide: KNEX,
       inject: [AppConfig],
-      useFactory: async (config: AppConfig): Promise<Knex> => {
-        const knex = createKnex({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
-        await migrateLatest(knex);
-        return knex;
-      },
+      // On a server: migrated over DATABASE_MIGRATION_URL when set, served as ccard_app when possible.
+      useFactory: (config: AppConfig): Promise<Knex> => openDatabase(config, new Logger('Database')),
     },
   ],
   exports: [KNEX],

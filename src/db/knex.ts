@@ -17,29 +17,39 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   poolMax: number;
+  /**
+   * Server only: every pool connection does `SET ROLE` to this role once connected, so the
+   * service serves with that role's privileges (src/db/open-database.ts decides).
+   */
+  role?: string;
 }
 
 export function createKnex(options: DatabaseOptions): Knex {
-  return options.databaseUrl ? serverKnex(options.databaseUrl, options.poolMax) : embeddedKnex(options.dataDir);
+  return options.databaseUrl ? serverKnex(options.databaseUrl, options.poolMax, options.role) : embeddedKnex(options.dataDir);
 }
 
 export function isEmbedded(knex: Knex): boolean {
   return knex.client instanceof (ClientPgLite as unknown as new (...args: never[]) => object);
 }
 
-function serverKnex(url: string, poolMax: number): Knex {
+function serverKnex(url: string, poolMax: number, role?: string): Knex {
+  // Timestamps are hashed into the ledger chain as text, so every session must agree on UTC.
+  const setup = `SET TIME ZONE 'UTC'${role ? `; SET ROLE ${quoteIdentifier(role)}` : ''}`;
   return knexFactory({
     client: 'pg',
     connection: { connectionString: url, application_name: 'community-card' },
     pool: {
       min: 0,
       max: poolMax,
-      // Timestamps are hashed into the ledger chain as text, so every session must agree on UTC.
       afterCreate: (conn: { query: (sql: string, cb: (err?: Error) => void) => void }, done: (err?: Error) => void) =>
-        conn.query("SET TIME ZONE 'UTC'", (err) => done(err)),
+        conn.query(setup, (err) => done(err)),
     },
     acquireConnectionTimeout: 30000,
   });
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** DATA_DIR holds the database in `pgdata/` next to the service's own files (its keys). */

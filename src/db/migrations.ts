@@ -7,6 +7,9 @@ import * as money from '../../migrations/20261129000005_money';
 import * as subsidies from '../../migrations/20261129000006_subsidies';
 import * as billsDonations from '../../migrations/20261129000007_bills_donations';
 import * as access from '../../migrations/20261129000008_access';
+import * as auditLog from '../../migrations/20261202000001_audit_log';
+import * as piiEncryption from '../../migrations/20261202000002_pii_encryption';
+import * as dbRoles from '../../migrations/20261202000003_db_roles';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -22,6 +25,9 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261129000006_subsidies': subsidies,
   '20261129000007_bills_donations': billsDonations,
   '20261129000008_access': access,
+  '20261202000001_audit_log': auditLog,
+  '20261202000002_pii_encryption': piiEncryption,
+  '20261202000003_db_roles': dbRoles,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -4,13 +4,19 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { Client } from 'pg';
 import { createKnex } from '../../src/db/knex';
-import { withDatabase } from './global-setup';
+import { TEST_SERVICE_LOGIN, withDatabase, withUser } from './global-setup';
 import { readTestEnv } from './test-env';
 
 /** A database of a test file's own, copied from the migrated template. */
 export interface TestDatabase {
   mode: 'server' | 'embedded';
+  /** server: the owner's URL (the test's own setup, factories and migrations). */
   databaseUrl?: string;
+  /**
+   * server: the same database as the restricted login role TEST_SERVICE_LOGIN (a member
+   * of ccard_app, no rights of its own), which the test apps serve as.
+   */
+  serviceUrl?: string;
   dataDir: string;
   /**
    * A knex for this database, already connected (PGlite loads its modules while opening,
@@ -39,6 +45,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     mode: 'server',
     databaseUrl,
+    serviceUrl: withUser(databaseUrl, TEST_SERVICE_LOGIN, env.containerId ? new URL(env.serverUrl!).password : ''),
     dataDir,
     connect: () => connected(createKnex({ databaseUrl, dataDir, poolMax: 40 })),
     drop: () => serverQuery(env.serverUrl!, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
