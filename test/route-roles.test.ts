@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Controller, Get, Logger, RequestMethod, type ExecutionContext, type Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { Controller, Get, Logger, type ExecutionContext, type Type } from '@nestjs/common';
 import { APP_GUARD, ModulesContainer, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -12,60 +11,12 @@ import { PrincipalCache } from '../src/auth/principal-cache';
 import { AuthGuard } from '../src/auth/auth.guard';
 import { Authenticator } from '../src/auth/authenticator';
 import type { Principal } from '../src/auth/principal';
-import { Public, PUBLIC_KEY, Roles, ROLES, ROLES_KEY, type Role } from '../src/auth/roles';
+import { Public, Roles, ROLES, type Role } from '../src/auth/roles';
 import { ErrorFilter } from '../src/common/error.filter';
 import { KNEX } from '../src/db/database.module';
 import { startTestApp, type TestApp } from './support/app';
 import { createTestDatabase, type TestDatabase } from './support/database';
-
-interface Route {
-  method: string;
-  path: string;
-  name: string;
-  handler: (...args: unknown[]) => unknown;
-  controller: Type<unknown>;
-}
-
-const joinPath = (...parts: (string | undefined)[]) =>
-  '/' +
-  parts
-    .flatMap((p) => (p ?? '').split('/'))
-    .filter(Boolean)
-    .join('/');
-
-/** Every route the app's controllers registered, read from Nest's own module container. */
-function controllerRoutes(container: ModulesContainer): Route[] {
-  const routes: Route[] = [];
-  for (const module of container.values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as Type<unknown> | null;
-      if (!controller) continue;
-      const prefixes = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler = Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
-        if (typeof handler !== 'function' || name === 'constructor') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (method === undefined || paths === undefined) continue;
-        for (const prefix of prefixes) {
-          for (const path of ([] as string[]).concat(paths)) {
-            routes.push({ method: RequestMethod[method], path: joinPath(prefix, path), name: `${controller.name}.${name}`, handler, controller });
-          }
-        }
-      }
-    }
-  }
-  return routes;
-}
-
-/** What the guard will see: handler metadata overriding class metadata. */
-function access(reflector: Reflector, route: Pick<Route, 'handler' | 'controller'>) {
-  const targets = [route.handler, route.controller];
-  return {
-    isPublic: reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) === true,
-    roles: reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets),
-  };
-}
+import { access, controllerRoutes, type Route } from './support/routes';
 
 describe('the real app', () => {
   let t: TestApp;

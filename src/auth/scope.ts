@@ -3,7 +3,7 @@ import type { Principal } from './principal';
 
 /** A terminal key acts for its own merchant only; other roles that reach a route may act for any. */
 export function assertMerchantScope(principal: Principal, merchantId: string): void {
-  if (principal.role === 'merchant' && principal.merchantId !== merchantId) {
+  if (principal.role === 'merchant' && principal.merchantId !== merchantId.toLowerCase()) {
     throw new Forbidden("this terminal's key belongs to another merchant");
   }
 }
