@@ -29,3 +29,23 @@ describe('toErrorBody on an unexpected error', () => {
     expect(logged).toHaveLength(0);
   });
 });
+
+describe('toErrorBody when the database is unavailable', () => {
+  beforeAll(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterAll(() => jest.restoreAllMocks());
+
+  test.each([
+    ['connection refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['the server shut down', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+    ['the server is starting up', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
+    ['a connection exception', Object.assign(new Error('connection failure'), { code: '08006' })],
+    ['the pool cannot get a connection', new Error('Knex: Timeout acquiring a connection. The pool is probably full.')],
+    ['the connection ended mid-query', new Error('Connection terminated unexpectedly')],
+  ])('%s: 503 service_unavailable, so a terminal retries with its key', (_, err) => {
+    expect(toErrorBody(err)).toEqual({ statusCode: 503, code: 'service_unavailable', message: expect.stringMatching(/retry/) });
+  });
+
+  test('other database errors stay 500', () => {
+    expect(toErrorBody(Object.assign(new Error('deadlock detected'), { code: '40P01' })).statusCode).toBe(500);
+  });
+});

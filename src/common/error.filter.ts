@@ -28,6 +28,10 @@ const logger = new Logger('Errors');
 export function toErrorBody(err: unknown): ErrorBody {
   const known = errorBodyFor(err);
   if (known) return known;
+  if (databaseUnavailable(err)) {
+    logger.warn({ err: loggable(err) }, 'database unavailable');
+    return { statusCode: 503, code: 'service_unavailable', message: 'the database is unavailable; retry with the same Idempotency-Key' };
+  }
   const status = err instanceof HttpException ? err.getStatus() : (err as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = CODE_FOR_STATUS[status] ?? 'bad_request';
@@ -46,6 +50,21 @@ function loggable(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { type: typeof err };
   const e = err as Error & { code?: unknown; constraint?: unknown; table?: unknown; column?: unknown };
   return { type: e.name, message: e.message, code: e.code, constraint: e.constraint, table: e.table, column: e.column, stack: e.stack };
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/**
+ * The database went away (a restart, a failover, a network cut): nothing was
+ * committed by the failed call, so the caller may retry. PostgreSQL's class 08
+ * (connection exception) and 57P01-57P03 (shut down, crash, starting up), node's
+ * socket errors, and the pool's own errors for a dead or unobtainable connection.
+ */
+function databaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || UNREACHABLE.has(code))) return true;
+  return /Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error/.test(err.message);
 }
 
 function clientMessage(err: unknown, code: string): string {
