@@ -68,15 +68,17 @@ export class KnexLedgerStore implements LedgerStore {
     );
   }
 
+  /** Accounts never change once written, so those this transaction has read are not read again. */
   async findAccounts(ids: string[]): Promise<Account[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.trx.raw<{ rows: AccountRow[] }>(
-      'SELECT id, owner_type, owner_id, kind, may_go_negative FROM ledger_accounts WHERE id = ANY(?::text[])',
-      [pgArray(ids)],
-    );
-    const accounts = rows.map((r): Account => ({ id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, currency: CURRENCY, mayGoNegative: r.may_go_negative }));
-    for (const a of accounts) this.known.set(a.id, a);
-    return accounts;
+    const unknown = ids.filter((id) => !this.known.has(id));
+    if (unknown.length > 0) {
+      const { rows } = await this.trx.raw<{ rows: AccountRow[] }>(
+        'SELECT id, owner_type, owner_id, kind, may_go_negative FROM ledger_accounts WHERE id = ANY(?::text[])',
+        [pgArray(unknown)],
+      );
+      for (const r of rows) this.know(r);
+    }
+    return ids.flatMap((id) => this.known.get(id) ?? []);
   }
 
   async lockBalances(accountIds: string[]): Promise<Map<string, Decimal>> {
@@ -87,14 +89,23 @@ export class KnexLedgerStore implements LedgerStore {
 
   private async lockNow(accountIds: string[]): Promise<void> {
     // ORDER BY makes every writer take these row locks in the same order: no deadlocks among them.
-    const { rows } = await this.trx.raw<{ rows: { account_id: string; balance: string }[] }>(
-      `SELECT account_id, balance::text FROM ledger_balances
-       WHERE account_id = ANY(?::text[]) AND shard = 0 ORDER BY account_id FOR UPDATE`,
+    // The accounts come along, so the transfer that follows need not read them again.
+    const { rows } = await this.trx.raw<{ rows: (AccountRow & { balance: string })[] }>(
+      `SELECT a.id, a.owner_type, a.owner_id, a.kind, a.may_go_negative, b.balance::text
+       FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
+       WHERE b.account_id = ANY(?::text[]) AND b.shard = 0 ORDER BY b.account_id FOR UPDATE OF b`,
       [pgArray(accountIds)],
     );
-    for (const r of rows) this.locked.set(r.account_id, new Decimal(r.balance));
+    for (const r of rows) {
+      this.locked.set(r.id, new Decimal(r.balance));
+      this.know(r);
+    }
     const missing = accountIds.find((id) => !this.locked.has(id));
     if (missing) throw new Error(`guarded account ${missing} has no balance row`);
+  }
+
+  private know(r: AccountRow): void {
+    this.known.set(r.id, { id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, currency: CURRENCY, mayGoNegative: r.may_go_negative });
   }
 
   async findTransferHashes(ids: string[]): Promise<Map<string, string>> {
@@ -106,31 +117,53 @@ export class KnexLedgerStore implements LedgerStore {
     return new Map(rows.map((r) => [r.id, r.body_hash]));
   }
 
+  /**
+   * Writes the transfers, their entries and the balance changes in one statement:
+   * every round trip here is paid by every payment batch. The entries' foreign keys and
+   * the balance trigger are checked at the end of the statement, when all of it is in.
+   */
   async append(transfers: StoredTransfer[], deltas: Map<string, Decimal>): Promise<void> {
-    const inserted = await this.trx.raw<{ rows: unknown[] }>(
-      `INSERT INTO ledger_transactions (id, kind, body_hash, metadata)
-       SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[])
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
+    const entries = transfers.flatMap((t) => t.postings.map((p) => ({ transferId: t.id, accountId: p.accountId, amount: formatMoney(p.amount) })));
+    const changed = [...deltas].filter(([, d]) => !d.isZero()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const hot = new Set(await this.hotAccounts(changed.map(([id]) => id)));
+    const guarded = changed.filter(([id]) => !hot.has(id));
+    const sharded = changed.filter(([id]) => hot.has(id));
+    const { rows } = await this.trx.raw<{ rows: { inserted: number }[] }>(
+      `WITH t AS (
+         INSERT INTO ledger_transactions (id, kind, body_hash, metadata)
+         SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[])
+         ON CONFLICT (id) DO NOTHING RETURNING id
+       ), e AS (
+         INSERT INTO ledger_entries (transaction_id, account_id, amount)
+         SELECT * FROM unnest(?::uuid[], ?::text[], ?::numeric[])
+       ), g AS (
+         UPDATE ledger_balances b SET balance = b.balance + d.delta
+         FROM unnest(?::text[], ?::numeric[]) AS d(account_id, delta)
+         WHERE b.account_id = d.account_id AND b.shard = 0
+       ), h AS (
+         INSERT INTO ledger_balances AS b (account_id, shard, may_go_negative, balance)
+         SELECT d.account_id, ?::smallint, true, d.delta
+         FROM unnest(?::text[], ?::numeric[]) WITH ORDINALITY AS d(account_id, delta, n)
+         ORDER BY d.n
+         ON CONFLICT (account_id, shard) DO UPDATE SET balance = b.balance + EXCLUDED.balance
+       )
+       SELECT count(*)::int AS inserted FROM t`,
       [
         pgArray(transfers.map((t) => t.id)),
         pgArray(transfers.map((t) => t.kind)),
         pgArray(transfers.map((t) => t.bodyHash)),
         pgArray(transfers.map((t) => canonicalJson(t.metadata ?? {}))),
+        pgArray(entries.map((e) => e.transferId)),
+        pgArray(entries.map((e) => e.accountId)),
+        pgArray(entries.map((e) => e.amount)),
+        pgArray(guarded.map(([id]) => id)),
+        pgArray(guarded.map(([, d]) => formatMoney(d))),
+        this.shard,
+        pgArray(sharded.map(([id]) => id)),
+        pgArray(sharded.map(([, d]) => formatMoney(d))),
       ],
     );
-    if (inserted.rows.length !== transfers.length) throw new ConcurrentTransferConflict('a transfer id was written concurrently');
-
-    const entries = transfers.flatMap((t) => t.postings.map((p) => ({ transferId: t.id, accountId: p.accountId, amount: formatMoney(p.amount) })));
-    await this.trx.raw(
-      `INSERT INTO ledger_entries (transaction_id, account_id, amount)
-       SELECT * FROM unnest(?::uuid[], ?::text[], ?::numeric[])`,
-      [pgArray(entries.map((e) => e.transferId)), pgArray(entries.map((e) => e.accountId)), pgArray(entries.map((e) => e.amount))],
-    );
-
-    const changed = [...deltas].filter(([, d]) => !d.isZero()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const hot = new Set(await this.hotAccounts(changed.map(([id]) => id)));
-    await this.updateGuarded(changed.filter(([id]) => !hot.has(id)));
-    await this.addToHotShards(changed.filter(([id]) => hot.has(id)));
+    if (rows[0].inserted !== transfers.length) throw new ConcurrentTransferConflict('a transfer id was written concurrently');
     for (const [id, delta] of changed) {
       const held = this.locked.get(id);
       if (held) this.locked.set(id, held.plus(delta));

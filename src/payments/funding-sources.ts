@@ -1,12 +1,11 @@
 import Decimal from 'decimal.js';
 import type { Knex } from 'knex';
 import type { Ledger } from '../../ledger/ledger';
-import { pgArray } from '../db/pg-array';
 import { cashWalletId, programAccountId } from '../ledger/accounts';
 import { ageOn } from '../subsidies/eligibility';
 import type { FundingSource } from './funding';
 
-interface Lot {
+export interface Lot {
   account_id: string;
   resident_id: string;
   program_id: string;
@@ -14,7 +13,7 @@ interface Lot {
   merchant_categories: string[];
 }
 
-interface DiscountProgram {
+export interface DiscountProgram {
   id: string;
   merchant_categories: string[];
   min_age: number | null;
@@ -29,6 +28,18 @@ interface ResidentFacts {
   id: string;
   birth_date: string;
   tags: string[];
+}
+
+/** What a batch reads before it locks anything (payment-batch.ts reads it in one statement). */
+export interface BatchFacts {
+  /** Residents of the batch's usable cards. */
+  residentIds: string[];
+  /** Their unexpired allowance lots. */
+  lots: Lot[];
+  /** Discount programs of the batch's merchants' categories. */
+  discounts: DiscountProgram[];
+  /** Today in Asia/Shanghai, by the database's clock. */
+  today: string;
 }
 
 /**
@@ -48,12 +59,12 @@ export class FundingSources {
     readonly today: string,
   ) {}
 
-  static async load(trx: Knex.Transaction, ledger: Ledger, residentIds: string[], categories: string[]): Promise<FundingSources> {
+  /** Locks what the batch's residents can draw on: cash first, then lots, then program budgets. */
+  static async load(trx: Knex.Transaction, ledger: Ledger, facts: BatchFacts): Promise<FundingSources> {
+    const { residentIds, lots, discounts, today } = facts;
     const cash = await ledger.lockBalances(residentIds.map(cashWalletId));
-    const lots = await unexpiredLots(trx, residentIds);
-    const lotBalances = await ledger.lockBalances(lots.map((l) => l.account_id));
-    const { discounts, today } = await discountProgramsToday(trx, categories);
-    const budgets = await ledger.lockBalances(discounts.map((p) => programAccountId(p.id)));
+    const lotBalances = lots.length > 0 ? await ledger.lockBalances(lots.map((l) => l.account_id)) : new Map<string, Decimal>();
+    const budgets = discounts.length > 0 ? await ledger.lockBalances(discounts.map((p) => programAccountId(p.id))) : new Map<string, Decimal>();
     const residents = discounts.length > 0 ? await residentFacts(trx, residentIds) : new Map<string, ResidentFacts>();
     const uses = discounts.length > 0 ? await discountUses(trx, residentIds, today) : new Map<string, number>();
     const byResident = new Map<string, Lot[]>();
@@ -111,29 +122,6 @@ export class FundingSources {
   private balance(accountId: string): Decimal {
     return this.balances.get(accountId) ?? new Decimal(0);
   }
-}
-
-async function unexpiredLots(trx: Knex.Transaction, residentIds: string[]): Promise<Lot[]> {
-  if (residentIds.length === 0) return [];
-  const { rows } = await trx.raw<{ rows: Lot[] }>(
-    `SELECT w.account_id, w.resident_id, w.program_id, w.expires_at, p.merchant_categories
-     FROM subsidy_wallets w JOIN subsidy_programs p ON p.id = w.program_id
-     WHERE w.resident_id = ANY(?::uuid[]) AND w.expires_at > now()`,
-    [pgArray(residentIds)],
-  );
-  return rows;
-}
-
-/** The discount programs of these categories, and today's date in Shanghai by the database's clock, in one round trip. */
-async function discountProgramsToday(trx: Knex.Transaction, categories: string[]): Promise<{ discounts: DiscountProgram[]; today: string }> {
-  const { rows } = await trx.raw<{ rows: { today: string; discounts: DiscountProgram[] }[] }>(
-    `SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS today,
-       coalesce((SELECT json_agg(p ORDER BY p.id) FROM (
-         SELECT id, merchant_categories, min_age, max_age, tags, amount::text AS amount, min_spend::text AS min_spend, daily_limit
-         FROM subsidy_programs WHERE kind = 'discount' AND merchant_categories && ?::text[]) p), '[]') AS discounts`,
-    [pgArray(categories)],
-  );
-  return rows[0];
 }
 
 async function residentFacts(trx: Knex.Transaction, ids: string[]): Promise<Map<string, ResidentFacts>> {

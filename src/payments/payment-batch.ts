@@ -10,7 +10,7 @@ import { pgArray } from '../db/pg-array';
 import { merchantAccountId } from '../ledger/accounts';
 import { ledgerFor } from '../ledger/ledger-for';
 import { fundingView, planFunding, type FundingLine } from './funding';
-import { FundingSources } from './funding-sources';
+import { type DiscountProgram, FundingSources, type Lot } from './funding-sources';
 import { toStoredFunding, type DeclineCode } from './payment.view';
 
 export interface PaymentRequest {
@@ -65,10 +65,9 @@ export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentR
   const results = await ledger.post(transfers, { newIds: true });
   const failed = results.find((r) => !r.ok);
   if (failed) throw new Error(`ledger refused a payment it was planned for: ${JSON.stringify(failed)}`);
-  await insertPayments(trx, decisions, now);
   await recordDiscountUses(trx, decisions, today);
   const outcomes = decisions.map((d) => outcomeOf(d, now));
-  await storeOutcomes(trx, live, outcomes);
+  await insertPaymentsAndOutcomes(trx, decisions, outcomes, now);
   let next = 0;
   return requests.map((_, i) => (claimed[i] ? outcomes[next++] : null));
 }
@@ -90,10 +89,8 @@ async function claimKeys(trx: Knex.Transaction, requests: PaymentRequest[]): Pro
 }
 
 async function decide(trx: Knex.Transaction, ledger: Ledger, requests: PaymentRequest[]): Promise<{ decisions: Decision[]; today: string }> {
-  const cards = await cardsByUid(trx, [...new Set(requests.map((r) => r.uid))]);
-  const categories = await merchantCategories(trx, [...new Set(requests.map((r) => r.by.merchantId))]);
-  const residents = [...new Set([...cards.values()].filter((c) => c.status === 'active').map((c) => c.resident_id))];
-  const sources = await FundingSources.load(trx, ledger, residents, [...new Set(categories.values())]);
+  const { cards, categories, ...facts } = await readBatchFacts(trx, requests);
+  const sources = await FundingSources.load(trx, ledger, facts);
   const decisions = requests.map((request): Decision => {
     const card = cards.get(request.uid);
     const d: Decision = { request, paymentId: randomUUID(), card };
@@ -107,9 +104,65 @@ async function decide(trx: Knex.Transaction, ledger: Ledger, requests: PaymentRe
   return { decisions, today: sources.today };
 }
 
-async function merchantCategories(trx: Knex.Transaction, ids: string[]): Promise<Map<string, string>> {
-  const rows = await trx('merchants').whereIn('id', ids).select<{ id: string; category: string }[]>('id', 'category');
-  return new Map(rows.map((r) => [r.id, r.category]));
+interface BatchFactsRow {
+  cards: (CardRef & { uid: string })[];
+  merchants: { id: string; category: string }[];
+  lots: (Omit<Lot, 'expires_at'> & { expires_at: string })[];
+  discounts: DiscountProgram[];
+  today: string;
+}
+
+/**
+ * Everything the batch decides on that is not money, in one round trip: the cards
+ * that answer to its UIDs, its merchants' categories, the card holders' unexpired
+ * allowance lots, the discount programs of those categories, and today's date.
+ *
+ * Usable cards are held with KEY SHARE until commit: a lock, replacement or close
+ * (FOR UPDATE) waits for batches already deciding on the card, and every batch after
+ * it sees the new status, so a lost card stops paying the moment its lock answers.
+ */
+async function readBatchFacts(trx: Knex.Transaction, requests: PaymentRequest[]) {
+  const uids = [...new Set(requests.map((r) => r.uid))];
+  const { rows } = await trx.raw<{ rows: BatchFactsRow[] }>(
+    `WITH c AS (
+       SELECT uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[]) AND status <> 'closed' ORDER BY id FOR KEY SHARE
+     ), m AS (
+       SELECT id, category FROM merchants WHERE id = ANY(?::uuid[])
+     )
+     SELECT
+       (SELECT coalesce(json_agg(c), '[]') FROM c) AS cards,
+       (SELECT coalesce(json_agg(m), '[]') FROM m) AS merchants,
+       (SELECT coalesce(json_agg(json_build_object('account_id', w.account_id, 'resident_id', w.resident_id, 'program_id', w.program_id,
+                                                   'expires_at', w.expires_at, 'merchant_categories', p.merchant_categories)), '[]')
+          FROM subsidy_wallets w JOIN subsidy_programs p ON p.id = w.program_id
+          WHERE w.resident_id IN (SELECT resident_id FROM c WHERE status = 'active') AND w.expires_at > now()) AS lots,
+       (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM (
+          SELECT id, merchant_categories, min_age, max_age, tags, amount::text AS amount, min_spend::text AS min_spend, daily_limit
+          FROM subsidy_programs WHERE kind = 'discount' AND merchant_categories && ARRAY(SELECT category FROM m)) d) AS discounts,
+       to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS today`,
+    [pgArray(uids), pgArray([...new Set(requests.map((r) => r.by.merchantId))])],
+  );
+  const facts = rows[0];
+  const cards = new Map(facts.cards.map((c) => [c.uid, c]));
+  const missing = uids.filter((u) => !cards.has(u));
+  if (missing.length > 0) for (const c of await lastClosedCards(trx, missing)) cards.set(c.uid, c);
+  return {
+    cards,
+    categories: new Map(facts.merchants.map((m) => [m.id, m.category])),
+    residentIds: [...new Set(facts.cards.filter((c) => c.status === 'active').map((c) => c.resident_id))],
+    lots: facts.lots.map((l): Lot => ({ ...l, expires_at: new Date(l.expires_at) })),
+    discounts: facts.discounts,
+    today: facts.today,
+  };
+}
+
+/** For UIDs no usable card answers to: the last card that had it, so the decline can say it is not active. */
+async function lastClosedCards(trx: Knex.Transaction, uids: string[]): Promise<(CardRef & { uid: string })[]> {
+  const { rows } = await trx.raw<{ rows: (CardRef & { uid: string })[] }>(
+    `SELECT DISTINCT ON (uid) uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[]) ORDER BY uid, issued_at DESC`,
+    [pgArray(uids)],
+  );
+  return rows;
 }
 
 /** Counts the discounts given today, for each program's daily limit. */
@@ -127,29 +180,6 @@ async function recordDiscountUses(trx: Knex.Transaction, decisions: Decision[], 
   );
 }
 
-/**
- * The card that answers to each UID: the one not closed, or else its last closed card.
- * Usable cards are held with KEY SHARE until commit: a lock, replacement or close
- * (FOR UPDATE) waits for batches already deciding on the card, and every batch after
- * it sees the new status, so a lost card stops paying the moment its lock answers.
- */
-async function cardsByUid(trx: Knex.Transaction, uids: string[]): Promise<Map<string, CardRef>> {
-  const { rows } = await trx.raw<{ rows: (CardRef & { uid: string })[] }>(
-    `SELECT uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[]) AND status <> 'closed' ORDER BY id FOR KEY SHARE`,
-    [pgArray(uids)],
-  );
-  const cards = new Map(rows.map((r) => [r.uid, r]));
-  const missing = uids.filter((u) => !cards.has(u));
-  if (missing.length > 0) {
-    const { rows: closed } = await trx.raw<{ rows: (CardRef & { uid: string })[] }>(
-      `SELECT DISTINCT ON (uid) uid, id, resident_id, status FROM cards WHERE uid = ANY(?::text[]) ORDER BY uid, issued_at DESC`,
-      [pgArray(missing)],
-    );
-    for (const r of closed) cards.set(r.uid, r);
-  }
-  return cards;
-}
-
 function paymentTransfer(d: Decision): Transfer {
   const { request: r } = d;
   return {
@@ -163,13 +193,19 @@ function paymentTransfer(d: Decision): Transfer {
   };
 }
 
-async function insertPayments(trx: Knex.Transaction, decisions: Decision[], now: Date): Promise<void> {
+/** The payments, approved and declined, and each request's stored answer: one statement. */
+async function insertPaymentsAndOutcomes(trx: Knex.Transaction, decisions: Decision[], outcomes: PaymentOutcome[], now: Date): Promise<void> {
   if (decisions.length === 0) return;
-  const col = <T extends string | null>(f: (d: Decision) => T) => pgArray(decisions.map(f));
+  const col = <T extends string | number | null>(f: (d: Decision, i: number) => T) => pgArray(decisions.map(f));
   await trx.raw(
-    `INSERT INTO payments (id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id, created_at)
-     SELECT p.*, ?::timestamptz FROM unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::uuid[], ?::numeric[], ?::text[], ?::text[], ?::text[], ?::jsonb[], ?::uuid[])
-       AS p(id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id)`,
+    `WITH p AS (
+       INSERT INTO payments (id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id, created_at)
+       SELECT p.*, ?::timestamptz FROM unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::uuid[], ?::numeric[], ?::text[], ?::text[], ?::text[], ?::jsonb[], ?::uuid[])
+         AS p(id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id)
+     )
+     UPDATE idempotency_keys k SET status_code = o.status_code, body = o.body
+     FROM unnest(?::uuid[], ?::text[], ?::smallint[], ?::jsonb[]) AS o(api_key_id, key, status_code, body)
+     WHERE k.api_key_id = o.api_key_id AND k.key = o.key`,
     [
       now.toISOString(),
       col((d) => d.paymentId),
@@ -184,6 +220,10 @@ async function insertPayments(trx: Knex.Transaction, decisions: Decision[], now:
       col((d) => d.request.description ?? null),
       col((d) => JSON.stringify(d.lines ? toStoredFunding(d.lines) : [])),
       col((d) => d.transferId ?? null),
+      col((d) => d.request.idempotency.apiKeyId),
+      col((d) => d.request.idempotency.key),
+      col((_, i) => outcomes[i].statusCode),
+      col((_, i) => JSON.stringify(outcomes[i].body)),
     ],
   );
 }
@@ -206,19 +246,4 @@ function outcomeOf(d: Decision, now: Date): PaymentOutcome {
       createdAt: now.toISOString(),
     },
   };
-}
-
-async function storeOutcomes(trx: Knex.Transaction, requests: PaymentRequest[], outcomes: PaymentOutcome[]): Promise<void> {
-  if (requests.length === 0) return;
-  await trx.raw(
-    `UPDATE idempotency_keys k SET status_code = o.status_code, body = o.body
-     FROM unnest(?::uuid[], ?::text[], ?::smallint[], ?::jsonb[]) AS o(api_key_id, key, status_code, body)
-     WHERE k.api_key_id = o.api_key_id AND k.key = o.key`,
-    [
-      pgArray(requests.map((r) => r.idempotency.apiKeyId)),
-      pgArray(requests.map((r) => r.idempotency.key)),
-      pgArray(outcomes.map((o) => o.statusCode)),
-      pgArray(outcomes.map((o) => JSON.stringify(o.body))),
-    ],
-  );
 }
