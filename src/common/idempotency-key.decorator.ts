@@ -1,8 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { canonicalJson, sha256Hex } from '../../ledger/canonical';
 import type { AuthenticatedRequest, Principal } from '../auth/principal';
-import { DomainError } from './domain-error';
+import { DomainError, ValidationFailed } from './domain-error';
 import type { IdempotentRequest } from './idempotency';
+import { MAX_NESTING, nestedDeeperThan } from './validation';
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
@@ -32,5 +33,8 @@ export function idempotentRequest(
   if (typeof header !== 'string' || !KEY.test(header)) {
     throw new DomainError('idempotency_key_required', 'an Idempotency-Key header of 1-255 printable ASCII characters is required');
   }
+  // The body is not validated yet (parameters are resolved side by side): the recursive
+  // canonicalJson must not meet a body nested thousands deep.
+  if (nestedDeeperThan(what.body, MAX_NESTING)) throw new ValidationFailed(`body: nested more than ${MAX_NESTING} levels deep`);
   return { apiKeyId: principal.keyId, key: header, fingerprint: sha256Hex(canonicalJson(what)) };
 }

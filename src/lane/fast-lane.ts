@@ -118,7 +118,8 @@ function readJsonBody(req: IncomingMessage): Promise<unknown> {
       if (size > BODY_LIMIT) fail(new HttpStatusError(413, 'request body is larger than 64 KiB'));
       else chunks.push(chunk);
     });
-    req.on('error', (err) => !failed && fail(err));
+    // The client's doing (a connection cut mid-body, broken chunked framing): bad input, not a 500.
+    req.on('error', (err: NodeJS.ErrnoException) => !failed && fail(new HttpStatusError(400, `body: could not be read (${err.code ?? 'aborted'})`)));
     req.on('end', () => {
       if (failed) return;
       try {
@@ -134,12 +135,30 @@ function parseBody(type: string | undefined, text: string): unknown {
   if (type === undefined && text.length === 0) return undefined;
   if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) throw new HttpStatusError(415, `unsupported content type: send application/json`);
   if (text.length === 0) throw new ValidationFailed('body: empty, but content-type is application/json');
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ValidationFailed('body: not valid JSON');
   }
+  // A "__proto__" member, refused as Fastify refuses it on every other route: the validation
+  // pipe would silently drop it, and an unknown field must be a 400.
+  if (SUSPECT_PROTO.test(text)) {
+    const found = new Error('__proto__');
+    try {
+      JSON.parse(text, (key, value: unknown) => {
+        if (key === '__proto__') throw found;
+        return value;
+      });
+    } catch (err) {
+      throw new ValidationFailed(err === found ? 'body: property __proto__ should not exist' : 'body: not readable JSON');
+    }
+  }
+  return body;
 }
+
+/** "__proto__" as a member name, escapes included (the pattern of Fastify's secure-json-parse). */
+const SUSPECT_PROTO = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/;
 
 function send(res: ServerResponse, answer: LaneAnswer): void {
   if (res.headersSent) return;
