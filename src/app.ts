@@ -9,6 +9,7 @@ import { AppModule, type AppOptions } from './app.module';
 /** Bodies are small JSON documents; anything larger is refused before parsing (BODY_LIMIT, 64 KiB). */
 import { BODY_LIMIT, FastLane } from './lane/fast-lane';
 import { ErrorFilter } from './common/error.filter';
+import { answerClientError, answerFrameworkError, answerUnmetExpectation } from './common/http-errors';
 import { applySecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
@@ -28,8 +29,14 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
       if (route) return lane!.handle(route, req, res);
       applySecurityHeaders(req.url, res);
       fastify(req, res);
-    });
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 200 }, serverFactory });
+    }).on('checkExpectation', answerUnmetExpectation);
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: 200 },
+    serverFactory,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+  });
   // bodyParser off: Fastify's own JSON parser is the only one; Nest would add a form parser.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));

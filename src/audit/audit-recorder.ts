@@ -84,11 +84,12 @@ export class AuditRecorder implements OnModuleInit {
       const token = BEARER.exec(typeof req.headers.authorization === 'string' ? req.headers.authorization : '')?.[1];
       const principal = (req as FastifyRequest & AuthenticatedRequest).principal ?? (await this.identify(token, status));
       if (!shouldRecord({ method: req.method, route, routeRoles: access && !access.isPublic ? access.roles : undefined, principal, status })) return payload;
-      await this.repo.insert(this.knex, this.row(req, reply, route, status, payload, principal, token));
+      await this.repo.insert(this.knex, storable(this.row(req, reply, route, status, payload, principal, token)));
     } catch (err) {
       this.failures.inc();
       this.logger.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message, code: (err as { code?: unknown })?.code }, method: req.method, route }, 'audit event not written');
-      if (!isWrite(req.method)) {
+      // A refusal shows nothing, so only a read that would show personal data is withheld.
+      if (!isWrite(req.method) && reply.statusCode < 400) {
         reply.code(503).removeHeader('content-length').header('content-type', 'application/json; charset=utf-8');
         return JSON.stringify({ statusCode: 503, code: 'service_unavailable', message: 'the read could not be recorded in the audit log; try again' });
       }
@@ -134,6 +135,22 @@ export class AuditRecorder implements OnModuleInit {
       request_id: rawId === undefined || rawId === null ? null : String(rawId).slice(0, 100),
     };
   }
+}
+
+/**
+ * What a caller sent may hold bytes PostgreSQL's text and jsonb refuse (NUL, a lone
+ * UTF-16 surrogate from a %ED%A0%80 in a path); a probe must not keep itself out of the
+ * trail by sending them, so they are replaced, not allowed to fail the insert.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function storable<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
+  }
+  return value;
 }
 
 /** The error code of a refusal, or the id of what a change created or answered with; nothing else is read from an answer. */

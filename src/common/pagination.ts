@@ -36,3 +36,18 @@ export const isIdCursor = (v: unknown): v is { id: string } => {
   const id = (v as { id?: unknown } | null)?.id;
   return typeof id === 'string' && /^[0-9]{1,18}$/.test(id);
 };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A cursor's uuid, exactly as the server writes them (lower case). */
+export const isCursorUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
+
+/** Years 0001-9999 only: Date writes year 0 and negative years, which PostgreSQL refuses. */
+const INSTANT = /^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+
+/** A cursor's instant, exactly as the server writes them (Date#toISOString): nothing PostgreSQL could refuse. */
+export const isCursorInstant = (v: unknown): v is string => {
+  if (typeof v !== 'string' || !INSTANT.test(v)) return false;
+  const t = Date.parse(v);
+  return !Number.isNaN(t) && new Date(t).toISOString() === v;
+};

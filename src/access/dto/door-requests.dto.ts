@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsDateString, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsInstant } from '../../common/instant.validator';
 import { PageQuery } from '../../common/pagination';
 import { PLAIN_TEXT } from '../../residents/dto/address.dto';
 
@@ -62,10 +63,10 @@ export class DoorEventsQueryDto extends PageQuery {
   cardId?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, inclusive' })
-  @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  @IsOptional() @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, exclusive' })
-  @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  @IsOptional() @IsInstant()
   to?: string;
 }

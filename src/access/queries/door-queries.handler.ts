@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Knex } from 'knex';
 import { assertDoorScope } from '../../auth/scope';
-import { decodeCursor, encodeCursor, isIdCursor, type Page } from '../../common/pagination';
+import { decodeCursor, encodeCursor, isCursorUuid, isIdCursor, type Page } from '../../common/pagination';
 import { InjectKnex } from '../../db/database.module';
 import { AccessLog } from '../access-log';
 import { DoorNotFound } from '../access.errors';
@@ -24,7 +24,7 @@ export class GetDoorHandler implements IQueryHandler<GetDoorQuery> {
   }
 }
 
-const isDoorCursor = (v: unknown): v is { id: string } => typeof (v as { id?: unknown } | null)?.id === 'string' && /^[0-9a-f-]{36}$/.test((v as { id: string }).id);
+const isDoorCursor = (v: unknown): v is { id: string } => isCursorUuid((v as { id?: unknown } | null)?.id);
 
 @QueryHandler(ListDoorsQuery)
 export class ListDoorsHandler implements IQueryHandler<ListDoorsQuery> {

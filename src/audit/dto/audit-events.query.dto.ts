@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsInstant } from '../../common/instant.validator';
 import { PageQuery } from '../../common/pagination';
 
 /** "POST /v1/cards/:id/lock", or a route pattern alone ("/v1/cards/:id/lock") for every method. */
@@ -18,11 +19,11 @@ export class AuditEventsQueryDto extends PageQuery {
   keyId?: string;
 
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'ISO 8601, inclusive' })
-  @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  @IsOptional() @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ example: '2026-12-02T00:00:00Z', description: 'ISO 8601, exclusive' })
-  @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  @IsOptional() @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ example: 'POST /v1/cards/:id/lock', description: 'the method and route pattern, or the route pattern alone' })

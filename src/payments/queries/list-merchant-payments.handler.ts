@@ -1,7 +1,7 @@
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import type { Knex } from 'knex';
 import { assertMerchantScope } from '../../auth/scope';
-import { decodeCursor, encodeCursor, type Page } from '../../common/pagination';
+import { decodeCursor, encodeCursor, isCursorInstant, isCursorUuid, type Page } from '../../common/pagination';
 import { InjectKnex } from '../../db/database.module';
 import { MerchantNotFound } from '../../merchants/merchants.errors';
 import { MerchantsRepository } from '../../merchants/merchants.repository';
@@ -11,7 +11,7 @@ import { ListMerchantPaymentsQuery } from './list-merchant-payments.query';
 
 const isTimeCursor = (v: unknown): v is { at: string; id: string } => {
   const c = v as { at?: unknown; id?: unknown } | null;
-  return typeof c?.at === 'string' && !Number.isNaN(Date.parse(c.at)) && typeof c.id === 'string' && /^[0-9a-f-]{36}$/.test(c.id);
+  return isCursorInstant(c?.at) && isCursorUuid(c?.id);
 };
 
 /** End-of-day reconciliation: the merchant's payments (declines too) with totals over the whole filter. */
