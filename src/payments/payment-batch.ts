@@ -141,9 +141,12 @@ async function readBatchFacts(trx: Knex.Transaction, requests: PaymentRequest[])
        SELECT id, category FROM merchants WHERE id = ANY(?::uuid[])
      ), w AS (
        -- In account order, as the ledger locks: no deadlock with any other writer.
+       -- = ANY(ARRAY(...)), not IN (SELECT ...): an index look-up per id whatever the planner
+       -- believes of the table (with IN, a stale estimate once had it scan every allowance lot
+       -- and every program per lot, for each batch).
        SELECT a.id, a.owner_type, a.owner_id, a.kind, a.may_go_negative, b.balance::text AS balance
        FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
-       WHERE b.account_id IN (SELECT ? || resident_id FROM c WHERE status = 'active') AND b.shard = 0
+       WHERE b.account_id = ANY(ARRAY(SELECT ? || resident_id FROM c WHERE status = 'active')) AND b.shard = 0
        ORDER BY b.account_id FOR UPDATE OF b
      )
      SELECT
@@ -154,7 +157,7 @@ async function readBatchFacts(trx: Knex.Transaction, requests: PaymentRequest[])
        (SELECT coalesce(json_agg(json_build_object('account_id', w.account_id, 'resident_id', w.resident_id, 'program_id', w.program_id,
                                                    'expires_at', w.expires_at, 'merchant_categories', p.merchant_categories)), '[]')
           FROM subsidy_wallets w JOIN subsidy_programs p ON p.id = w.program_id
-          WHERE w.resident_id IN (SELECT resident_id FROM c WHERE status = 'active') AND w.expires_at > now()) AS lots,
+          WHERE w.resident_id = ANY(ARRAY(SELECT resident_id FROM c WHERE status = 'active')) AND w.expires_at > now()) AS lots,
        (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM (
           SELECT id, merchant_categories, min_age, max_age, tags, amount::text AS amount, min_spend::text AS min_spend, daily_limit
           FROM subsidy_programs WHERE kind = 'discount' AND merchant_categories && ARRAY(SELECT category FROM m)) d) AS discounts,
