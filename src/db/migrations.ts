@@ -10,6 +10,7 @@ import * as access from '../../migrations/20261129000008_access';
 import * as auditLog from '../../migrations/20261202000001_audit_log';
 import * as piiEncryption from '../../migrations/20261202000002_pii_encryption';
 import * as dbRoles from '../../migrations/20261202000003_db_roles';
+import * as cardsUidIndex from '../../migrations/20261202000004_cards_uid_index';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -28,6 +29,7 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261202000001_audit_log': auditLog,
   '20261202000002_pii_encryption': piiEncryption,
   '20261202000003_db_roles': dbRoles,
+  '20261202000004_cards_uid_index': cardsUidIndex,
 };
 
 const source: Knex.MigrationSource<string> = {
