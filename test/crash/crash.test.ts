@@ -20,7 +20,8 @@ import { findPostgres, freePort, tailOf, TempCluster } from './cluster';
 import { buildFixture, cents, type Fixture } from './fixture';
 import { Book, Load, type LoadShape } from './load';
 import { Random } from './random';
-import { CrashService, repoRoot, sleep } from './service';
+import { repoRoot } from '../../bench/payments/paths';
+import { CrashService, sleep } from './service';
 
 const ROUNDS = positive('CRASH_ROUNDS', 20);
 const SEED = positive('CRASH_SEED', Math.floor(Math.random() * 2 ** 31));

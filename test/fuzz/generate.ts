@@ -5,7 +5,7 @@ import { allowanceBody, discountBody } from '../support/subsidies';
 import { bodyViolation, fieldKind, RawJson, toJsonText, UUID, STATION, type FieldKind } from './contract';
 import type { Endpoint, Schema } from './endpoints';
 import { isUuidParam, keysFor, realParam, realParamKind, type World } from './fixtures';
-import { Rng } from './rng';
+import { Rng } from '../support/rng';
 import * as V from './values';
 
 /**

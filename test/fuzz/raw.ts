@@ -2,7 +2,7 @@ import type { Role } from '../../src/auth/roles';
 import type { Endpoint } from './endpoints';
 import { keysFor, realPath, type World } from './fixtures';
 import type { RawCase } from './generate';
-import type { Rng } from './rng';
+import type { Rng } from '../support/rng';
 import { CRLF_INJECTION, INJECTED_HEADER } from './values';
 
 /**
