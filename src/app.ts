@@ -22,9 +22,9 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   let lane: FastLane | undefined;
   const serverFactory = (fastify: (req: IncomingMessage, res: ServerResponse) => void) =>
     // Slow senders (slowloris) must not hold sockets: headers within 10 s, a whole request within 30 s.
-    // Idle keep-alive sockets stay 72 s, as Fastify's own server would keep them: with node's 5 s,
-    // a terminal reusing a socket just as a GC pause ends it gets ECONNRESET.
-    createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 72_000 }, (req, res) => {
+    // Idle keep-alive sockets keep node's 5 s: a longer timeout kept the process waiting on them at
+    // shutdown. Terminals should not reuse a socket idle for 4 s or more (or retry: money calls are idempotent).
+    createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
       const route = lane?.routeFor(req);
       if (route) return lane!.handle(route, req, res);
       applySecurityHeaders(req.url, res);
