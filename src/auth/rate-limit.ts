@@ -7,6 +7,7 @@ import type { AuthenticatedRequest, Principal } from './principal';
 /** One budget per key, whichever route spends it; 'default' keeps the standard Retry-After header name. */
 const THROTTLER = 'default';
 const WINDOW_MS = 1000;
+const TOO_MANY = 'too many requests for this API key; slow down and retry after the Retry-After seconds';
 
 interface Window {
   startedAt: number;
@@ -70,7 +71,7 @@ export class KeyRateLimiter implements ThrottlerStorage {
 
 export class RateLimited extends ThrottlerException {
   constructor(readonly retryAfterSeconds: number) {
-    super('too many requests for this API key; slow down and retry after the Retry-After seconds');
+    super(TOO_MANY);
   }
 }
 
@@ -78,7 +79,7 @@ export function throttlerOptions(config: AppConfig, limiter: KeyRateLimiter): Th
   return {
     throttlers: [{ name: THROTTLER, ttl: WINDOW_MS, limit: Math.max(config.rateLimitPerSecond, 1) }],
     storage: limiter,
-    errorMessage: 'too many requests for this API key; slow down and retry after the Retry-After seconds',
+    errorMessage: TOO_MANY,
   };
 }
 

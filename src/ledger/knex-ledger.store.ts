@@ -99,10 +99,7 @@ export class KnexLedgerStore implements LedgerStore {
        WHERE b.account_id = ANY(?::text[]) AND b.shard = 0 ORDER BY b.account_id FOR UPDATE OF b`,
       [pgArray(accountIds)],
     ).options({ name: 'ccard_ledger_lock' });
-    for (const r of rows) {
-      this.locked.set(r.id, new Decimal(r.balance));
-      this.know(r);
-    }
+    this.adoptLocked(rows);
     const missing = accountIds.find((id) => !this.locked.has(id));
     if (missing) throw new Error(`guarded account ${missing} has no balance row`);
   }

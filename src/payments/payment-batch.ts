@@ -60,8 +60,8 @@ export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentR
   const live = requests.filter((_, i) => claimed[i]);
   const now = new Date();
   const store = new KnexLedgerStore(trx, shard);
-  const { decisions, today } = await decide(trx, store, live);
   const ledger = new Ledger(store);
+  const { decisions, today } = await decide(trx, store, ledger, live);
   const transfers = decisions.filter((d) => d.lines).map((d) => paymentTransfer(d));
   const results = await ledger.post(transfers, { newIds: true });
   const failed = results.find((r) => !r.ok);
@@ -92,11 +92,11 @@ async function claimKeys(trx: Knex.Transaction, requests: PaymentRequest[]): Pro
   return requests.map((r) => won.has(`${r.idempotency.apiKeyId}\n${r.idempotency.key}`));
 }
 
-async function decide(trx: Knex.Transaction, store: KnexLedgerStore, requests: PaymentRequest[]): Promise<{ decisions: Decision[]; today: string }> {
+async function decide(trx: Knex.Transaction, store: KnexLedgerStore, ledger: Ledger, requests: PaymentRequest[]): Promise<{ decisions: Decision[]; today: string }> {
   const { cards, categories, wallets, merchantAccounts, ...facts } = await readBatchFacts(trx, requests);
   store.adoptLocked(wallets);
   store.adoptAccounts(merchantAccounts);
-  const sources = await FundingSources.load(trx, new Ledger(store), facts);
+  const sources = await FundingSources.load(trx, ledger, facts);
   const decisions = requests.map((request): Decision => {
     const card = cards.get(request.uid);
     const d: Decision = { request, paymentId: randomUUID(), card };
