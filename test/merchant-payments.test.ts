@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { MIGRATIONS } from '../src/db/migrations';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { apiKey } from './support/factories';
+import { rebuildMerchantTotals, totalsDrift } from './support/merchant-totals';
 import { approvedPayment, holder, merchantPayments, pay, refund, shanghaiDay, terminal, type Terminal } from './support/money';
 import { cardUid, expectError } from './support/residents';
 
@@ -108,7 +110,9 @@ describe('date: a day in Asia/Shanghai', () => {
     const p = await approvedPayment(t.http, shop.key, h.card.uid, '2.00');
     const day = shanghaiDay(p.createdAt);
     const shift = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86400_000).toISOString().slice(0, 10);
-    expect((await merchantPayments(t.http, shop.key, shop.merchant.id, { date: day })).body.items.map((i: Item) => i.id)).toEqual([p.id]);
+    const today = (await merchantPayments(t.http, shop.key, shop.merchant.id, { date: day })).body;
+    expect(today.items.map((i: Item) => i.id)).toEqual([p.id]);
+    expect(today.totals).toEqual({ approvedCount: 1, approvedAmount: '2.00', declinedCount: 0, refundedAmount: '0.00', netAmount: '2.00' });
     for (const other of [shift(day, -1), shift(day, 1)]) {
       const res = await merchantPayments(t.http, shop.key, shop.merchant.id, { date: other });
       expect(res.body).toEqual({ items: [], nextCursor: null, totals: { approvedCount: 0, approvedAmount: '0.00', declinedCount: 0, refundedAmount: '0.00', netAmount: '0.00' } });
@@ -126,11 +130,53 @@ describe('date: a day in Asia/Shanghai', () => {
       await t.knex('payments').where({ id: p.id }).update({ created_at: moment });
       ids.push(p.id);
     }
+    // The kept day totals are rebuilt from the moved records, putting each on its Shanghai day.
+    await rebuildMerchantTotals(t.knex, shop.merchant.id);
     const list = async (date: string) => (await merchantPayments(t.http, shop.key, shop.merchant.id, { date })).body;
     expect((await list('2026-03-01')).items.map((i: Item) => i.id)).toEqual([ids[0]]);
     expect((await list('2026-03-02')).items.map((i: Item) => i.id)).toEqual([ids[1], ids[2]]); // distinct times: in time order
     expect((await list('2026-03-02')).totals).toMatchObject({ approvedCount: 2, approvedAmount: '2.00' });
     expect((await list('2026-03-03')).items.map((i: Item) => i.id)).toEqual([ids[3]]);
+  });
+});
+
+describe('the totals are running sums, kept as payments and refunds are written', () => {
+  test("a refund made days later counts on its payment's day, not on the refund's", async () => {
+    const shop = await terminal(t);
+    const h = await holder(t, '10.00');
+    const p = await approvedPayment(t.http, shop.key, h.card.uid, '4.00');
+    await t.knex('payments').where({ id: p.id }).update({ created_at: '2026-03-01T04:00:00.000Z' });
+    await rebuildMerchantTotals(t.knex, shop.merchant.id);
+    expect((await refund(t.http, shop.key, p.id, { amount: '1.50' })).status).toBe(201);
+    const on = async (date: string) => (await merchantPayments(t.http, shop.key, shop.merchant.id, { date })).body.totals;
+    expect(await on('2026-03-01')).toEqual({ approvedCount: 1, approvedAmount: '4.00', declinedCount: 0, refundedAmount: '1.50', netAmount: '2.50' });
+    expect(await on(shanghaiDay(new Date().toISOString()))).toMatchObject({ approvedCount: 0, refundedAmount: '0.00' });
+    expect(await totalsDrift(t.knex)).toEqual([]);
+  });
+
+  test('the migration that introduced them sums the payments and refunds already there', async () => {
+    const { shop } = await dayOfTrade();
+    const filters: Record<string, string>[] = [{}, { status: 'approved' }, { status: 'declined' }, { date: shanghaiDay(new Date().toISOString()) }];
+    const totals = async () => {
+      const all = [];
+      for (const f of filters) all.push((await merchantPayments(t.http, shop.key, shop.merchant.id, f)).body.totals);
+      return all;
+    };
+    const before = await totals();
+    const migration = MIGRATIONS['20261202000005_merchant_day_totals'];
+    await migration.down(t.knex);
+    await migration.up(t.knex);
+    expect(await totals()).toEqual(before);
+    expect(await totalsDrift(t.knex)).toEqual([]);
+    // The service writes on after the rebuild (its prepared statements survive the new table).
+    const h = await holder(t, '5.00');
+    await approvedPayment(t.http, shop.key, h.card.uid, '1.00');
+    expect((await merchantPayments(t.http, shop.key, shop.merchant.id)).body.totals.approvedCount).toBe(4);
+  });
+
+  test('after everything in this file, every merchant-day sum equals its records', async () => {
+    expect(await t.knex('merchant_day_totals').count()).not.toEqual([{ count: '0' }]);
+    expect(await totalsDrift(t.knex)).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { cashWalletId, merchantAccountId } from '../src/ledger/accounts';
 import { bearer, startTestApp, TEST_ADMIN_KEY, type TestApp } from './support/app';
 import { apiKey } from './support/factories';
+import { totalsDrift } from './support/merchant-totals';
 import { apiCash, approvedPayment, cashOf, holder, merchantPayments, moneyState, owedTo, pay, refund, statementOf, sum, terminal, topUp, verify, type Terminal } from './support/money';
 import { expectError, listening } from './support/residents';
 import { readTestEnv } from './support/test-env';
@@ -136,6 +137,8 @@ test('200 payments of 3.00 on a card holding 300.00, racing 100 refunds and top-
 
   const report = await verify(http);
   expect(report).toMatchObject({ ok: true, trialBalance: '0.00', problems: [] });
+  // The merchant's kept day totals (added to by every batch and refund) still equal what they sum.
+  expect(await totalsDrift(t.knex)).toEqual([]);
 });
 
 describe('one request sent 20 times at once with one Idempotency-Key', () => {
@@ -289,6 +292,7 @@ test('20 refunds of one payment at once on any database: never more than the pay
   expect((await http.get(`/v1/payments/${p.id}`).set(bearer(TEST_ADMIN_KEY))).body.refunded).toBe(refunded);
   expect((await t.knex('refunds').where({ payment_id: p.id })).length).toBe(results.filter((r) => r.status === 201).length);
   expect(await verify(http)).toMatchObject({ ok: true, problems: [] });
+  expect(await totalsDrift(t.knex)).toEqual([]);
 });
 
 test('top-ups racing to the cap: the wallet never ends above 5000.00', async () => {

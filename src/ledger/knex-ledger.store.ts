@@ -28,7 +28,7 @@ export interface AccountRow {
  */
 export class KnexLedgerStore implements LedgerStore {
   /** Each transaction credits hot accounts on one shard: the caller's, or one at random. */
-  private readonly shard: number;
+  readonly shard: number;
   /** Accounts read in this transaction: their attributes never change (the table is append-only). */
   private readonly known = new Map<string, Account>();
   /** Balances this transaction holds locks on, kept current as it appends, so locking twice costs nothing. */

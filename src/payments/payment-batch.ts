@@ -11,6 +11,7 @@ import { cashWalletId, merchantAccountId } from '../ledger/accounts';
 import { type AccountRow, KnexLedgerStore } from '../ledger/knex-ledger.store';
 import { fundingView, planFunding, type FundingLine } from './funding';
 import { type DiscountProgram, FundingSources, type Lot } from './funding-sources';
+import { ADD_TO_TOTALS, INSERT_TOTALS, shanghaiDay } from './merchant-day-totals';
 import { toStoredFunding, type DeclineCode } from './payment.view';
 
 export interface PaymentRequest {
@@ -68,7 +69,7 @@ export async function postPaymentBatch(trx: Knex.Transaction, requests: PaymentR
   if (failed) throw new Error(`ledger refused a payment it was planned for: ${JSON.stringify(failed)}`);
   await recordDiscountUses(trx, decisions, today);
   const outcomes = decisions.map((d) => outcomeOf(d, now));
-  await insertPaymentsAndOutcomes(trx, decisions, outcomes, now);
+  await insertPaymentsAndOutcomes(trx, decisions, outcomes, now, store.shard);
   let next = 0;
   return requests.map((_, i) => (claimed[i] ? outcomes[next++] : null));
 }
@@ -217,8 +218,8 @@ function paymentTransfer(d: Decision): Transfer {
   };
 }
 
-/** The payments, approved and declined, and each request's stored answer: one statement. */
-async function insertPaymentsAndOutcomes(trx: Knex.Transaction, decisions: Decision[], outcomes: PaymentOutcome[], now: Date): Promise<void> {
+/** The payments, approved and declined, their merchants' day totals and each request's stored answer: one statement. */
+async function insertPaymentsAndOutcomes(trx: Knex.Transaction, decisions: Decision[], outcomes: PaymentOutcome[], now: Date, shard: number): Promise<void> {
   if (decisions.length === 0) return;
   const col = <T extends string | number | null>(f: (d: Decision, i: number) => T) => pgArray(decisions.map(f));
   await trx.raw(
@@ -226,6 +227,14 @@ async function insertPaymentsAndOutcomes(trx: Knex.Transaction, decisions: Decis
        INSERT INTO payments (id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id, created_at)
        SELECT p.*, ?::timestamptz FROM unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::uuid[], ?::numeric[], ?::text[], ?::text[], ?::text[], ?::jsonb[], ?::uuid[])
          AS p(id, merchant_id, api_key_id, uid, card_id, resident_id, amount, status, decline_code, description, funding, transaction_id)
+       RETURNING merchant_id, status, amount
+     ), totals AS (
+       ${INSERT_TOTALS}
+       SELECT merchant_id, ${shanghaiDay('?::timestamptz')}, ?::smallint,
+              count(*) FILTER (WHERE status = 'approved'), coalesce(sum(amount) FILTER (WHERE status = 'approved'), 0),
+              count(*) FILTER (WHERE status = 'declined'), 0
+       FROM p GROUP BY merchant_id
+       ${ADD_TO_TOTALS}
      )
      UPDATE idempotency_keys k SET status_code = o.status_code, body = o.body
      FROM unnest(?::uuid[], ?::text[], ?::smallint[], ?::jsonb[]) AS o(api_key_id, key, status_code, body)
@@ -244,6 +253,8 @@ async function insertPaymentsAndOutcomes(trx: Knex.Transaction, decisions: Decis
       col((d) => d.request.description ?? null),
       col((d) => JSON.stringify(d.lines ? toStoredFunding(d.lines) : [])),
       col((d) => d.transferId ?? null),
+      now.toISOString(),
+      shard,
       col((d) => d.request.idempotency.apiKeyId),
       col((d) => d.request.idempotency.key),
       col((_, i) => outcomes[i].statusCode),

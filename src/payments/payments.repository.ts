@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import type { Knex } from 'knex';
 import { formatMoney } from '../../ledger/money';
+import { ADD_TO_TOTALS, INSERT_TOTALS, randomTotalsShard, shanghaiDay } from './merchant-day-totals';
 import type { PaymentRow, StoredFundingLine } from './payment.view';
 
 const COLUMNS = ['id', 'merchant_id', 'uid', 'card_id', 'resident_id', 'amount', 'status', 'decline_code', 'description', 'funding', 'created_at'];
@@ -45,11 +46,22 @@ export class PaymentsRepository {
     return new Set(rows.map((r) => r.account_id));
   }
 
-  async insertRefund(trx: Knex.Transaction, r: { id: string; paymentId: string; amount: string; funding: StoredFundingLine[]; transactionId: string; apiKeyId: string }) {
-    const [row] = await trx('refunds')
-      .insert({ id: r.id, payment_id: r.paymentId, amount: r.amount, funding: JSON.stringify(r.funding), transaction_id: r.transactionId, api_key_id: r.apiKeyId })
-      .returning('created_at');
-    return row.created_at as Date;
+  /** The refund, and its amount added to the day totals of the payment it refunds. */
+  async insertRefund(
+    trx: Knex.Transaction,
+    r: { id: string; payment: PaymentRow; amount: string; funding: StoredFundingLine[]; transactionId: string; apiKeyId: string },
+  ): Promise<Date> {
+    const { rows } = await trx.raw<{ rows: { created_at: Date }[] }>(
+      `WITH r AS (
+         INSERT INTO refunds (id, payment_id, amount, funding, transaction_id, api_key_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING created_at
+       ), totals AS (
+         ${INSERT_TOTALS} VALUES (?, ${shanghaiDay('?::timestamptz')}, ?, 0, 0, 0, ?)
+         ${ADD_TO_TOTALS}
+       )
+       SELECT created_at FROM r`,
+      [r.id, r.payment.id, r.amount, JSON.stringify(r.funding), r.transactionId, r.apiKeyId, r.payment.merchant_id, r.payment.created_at.toISOString(), randomTotalsShard(), r.amount],
+    );
+    return rows[0].created_at;
   }
 
   /** A merchant's payments in time order, for reconciliation; the cursor is (created_at, id). */
@@ -59,22 +71,28 @@ export class PaymentsRepository {
     return query;
   }
 
+  /** Totals over the whole filter, from the running day sums (migration 20261202000005), not from the payments. */
   async totalsForMerchant(db: Knex, f: MerchantDayFilter): Promise<MerchantTotals> {
-    const row = await this.filtered(db, f)
-      .first(
-        db.raw(`count(*) FILTER (WHERE status = 'approved')::int AS approved_count`),
-        db.raw(`coalesce(sum(amount) FILTER (WHERE status = 'approved'), 0)::text AS approved_amount`),
-        db.raw(`count(*) FILTER (WHERE status = 'declined')::int AS declined_count`),
-        db.raw(`coalesce(sum((SELECT sum(r.amount) FROM refunds r WHERE r.payment_id = payments.id)), 0)::text AS refunded_amount`),
+    const query = db('merchant_day_totals')
+      .where({ merchant_id: f.merchantId })
+      .first<Record<string, string>>(
+        db.raw('coalesce(sum(approved_count), 0)::text AS approved_count'),
+        db.raw('coalesce(sum(approved_amount), 0)::text AS approved_amount'),
+        db.raw('coalesce(sum(declined_count), 0)::text AS declined_count'),
+        db.raw('coalesce(sum(refunded_amount), 0)::text AS refunded_amount'),
       );
-    const approved = new Decimal(row.approved_amount as string);
-    const refunded = new Decimal(row.refunded_amount as string);
+    if (f.date) query.where({ day: f.date });
+    const row = await query;
+    // Only approved payments have refunds: the status filter keeps one side of the sums.
+    const approved = f.status !== 'declined';
+    const approvedAmount = approved ? new Decimal(row.approved_amount) : new Decimal(0);
+    const refunded = approved ? new Decimal(row.refunded_amount) : new Decimal(0);
     return {
-      approvedCount: row.approved_count,
-      approvedAmount: formatMoney(approved),
-      declinedCount: row.declined_count,
+      approvedCount: approved ? Number(row.approved_count) : 0,
+      approvedAmount: formatMoney(approvedAmount),
+      declinedCount: f.status !== 'approved' ? Number(row.declined_count) : 0,
       refundedAmount: formatMoney(refunded),
-      netAmount: formatMoney(approved.minus(refunded)),
+      netAmount: formatMoney(approvedAmount.minus(refunded)),
     };
   }
 

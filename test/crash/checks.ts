@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { RetryingClient } from './client';
 import { cents, COMMUNITY, type Fixture, toCents } from './fixture';
 import type { Book, Sent } from './load';
+import { TOTALS_DRIFT_SQL } from '../support/merchant-totals';
 import type { Random } from './random';
 import { sleep, type CrashService } from './service';
 
@@ -198,6 +199,11 @@ async function checkDatabase(ctx: CheckContext): Promise<void> {
   );
   const fundings = byKind.get('program_funding') ?? [];
   if (fundings.length !== 1 || fundings[0].id !== fx.funding.id) bad(`program funding: wanted the one acknowledged transaction ${fx.funding.id}, found ${JSON.stringify(fundings.map((t) => t.id))}`);
+
+  // Each merchant's kept day totals equal its payments and refunds: no batch added its sums without its rows, or twice.
+  for (const d of await query<{ merchant_id: string; day: string; kept: string | null; recomputed: string | null }>(ctx, TOTALS_DRIFT_SQL)) {
+    bad(`merchant ${d.merchant_id} day ${d.day}: kept totals ${d.kept} differ from its records ${d.recomputed}`);
+  }
 
   // Idempotency records: none unfinished, one per answered request, each holding the answer the client got.
   const keys = await query<{ api_key_id: string; key: string; status_code: number; body: any }>(ctx, 'SELECT api_key_id, key, status_code, body FROM idempotency_keys');

@@ -52,7 +52,7 @@ export class RefundPaymentHandler implements ICommandHandler<RefundPaymentComman
       postings: [{ accountId: merchantAccountId(payment.merchant_id), amount: wanted.negated() }, ...lines.map((l) => ({ accountId: destination(l, expired), amount: l.amount }))],
       metadata: { refundId: id, paymentId, merchantId: payment.merchant_id, cardId: payment.card_id },
     });
-    const createdAt = await this.payments.insertRefund(trx, { id, paymentId, amount: formatMoney(wanted), funding: toStoredFunding(lines), transactionId, apiKeyId: by.keyId });
+    const createdAt = await this.payments.insertRefund(trx, { id, payment, amount: formatMoney(wanted), funding: toStoredFunding(lines), transactionId, apiKeyId: by.keyId });
     return { id, paymentId, amount: formatMoney(wanted), funding: refundView(lines, expired), createdAt: createdAt.toISOString() };
   }
 }
