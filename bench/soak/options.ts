@@ -1,17 +1,14 @@
 /** What a soak run can be told from outside; the only place this bench reads the environment. */
 
-/**
- * The spread payment capacity last measured on the reference machine (bench:payments,
- * spread scenario, 512 connections: 2,785-2,901 approved/s in the quiet runs of
- * 2026-11-29). The soak offers half of it unless SOAK_PAYMENT_RATE says otherwise.
- */
-export const MEASURED_PAYMENT_CAPACITY = 2900;
+/** The capacity measurement at the start of a run (bench/soak/capacity.ts), unless SOAK_PAYMENT_RATE is given. */
+export const CAPACITY_SECONDS = 15;
+export const CAPACITY_CONNECTIONS = 512;
 
 /**
  * Every other kind of request is offered at a fixed share of the payment rate, so the
- * mix keeps its shape at any rate. At the default 1,450 payments/s that is 290 door
- * checks, 72.5 payment reads, 29 top-ups, 14.5 refunds and 7.25 merchant lists a
- * second: 1,863 requests/s in all, plus one disbursement every few minutes.
+ * mix keeps its shape at any rate: at P payments/s, 0.2 P door checks, 0.05 P payment
+ * reads, 0.02 P top-ups, 0.01 P refunds and 0.005 P merchant lists a second (1.285 P
+ * requests/s in all), plus one disbursement every few minutes.
  */
 export const MIX_SHARES = {
   /** POST /v1/payments, merchant terminal key; 1% of them with a UID no card has (an intended 402 unknown_card). */
@@ -56,10 +53,8 @@ export interface SoakOptions {
   seconds: number;
   /** Unmeasured load at the full rate before the measured part (counted in the error and money checks, not in the figures). */
   warmupSeconds: number;
-  /** Offered payments per second; the other kinds follow MIX_SHARES. */
-  paymentRate: number;
-  /** Where paymentRate came from: SOAK_PAYMENT_RATE, or half of MEASURED_PAYMENT_CAPACITY. */
-  paymentRateSource: string;
+  /** Offered payments per second (SOAK_PAYMENT_RATE); null: half the capacity measured at the start. The other kinds follow MIX_SHARES. */
+  paymentRate: number | null;
   /** Length of one sample interval. */
   sampleSeconds: number;
   /** A disbursement every this many seconds of measured time, the first at disburseFirstSecond (0 = none). */
@@ -93,13 +88,12 @@ export interface SoakOptions {
 export function readSoakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptions {
   const seconds = positiveInt(env.SOAK_SECONDS, 600, 'SOAK_SECONDS');
   const rateText = env.SOAK_PAYMENT_RATE;
-  const paymentRate = rateText ? positiveInt(rateText, 0, 'SOAK_PAYMENT_RATE') : MEASURED_PAYMENT_CAPACITY / 2;
+  const paymentRate = rateText ? positiveInt(rateText, 0, 'SOAK_PAYMENT_RATE') : null;
   return {
     serverUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     seconds,
     warmupSeconds: nonNegativeInt(env.SOAK_WARMUP_SECONDS, 10, 'SOAK_WARMUP_SECONDS'),
     paymentRate,
-    paymentRateSource: rateText ? 'SOAK_PAYMENT_RATE' : `half of the measured spread capacity (${MEASURED_PAYMENT_CAPACITY}/s)`,
     sampleSeconds: positiveInt(env.SOAK_SAMPLE_SECONDS, 10, 'SOAK_SAMPLE_SECONDS'),
     disburseEverySeconds: nonNegativeInt(env.SOAK_DISBURSE_EVERY_SECONDS, 180, 'SOAK_DISBURSE_EVERY_SECONDS'),
     disburseFirstSecond: nonNegativeInt(env.SOAK_DISBURSE_FIRST_SECOND, 30, 'SOAK_DISBURSE_FIRST_SECOND'),

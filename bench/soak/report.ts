@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { MachineFacts } from '../ledger/report';
 import { resultsDir } from '../payments/paths';
 import type { ServiceLogSummary } from '../payments/service';
+import type { Capacity } from './capacity';
 import type { SoakMoney } from './checks';
 import type { KindName } from './options';
 import type { HeapAfterGc } from './sampler';
@@ -26,6 +27,8 @@ export interface SoakResult {
   machine: MachineFacts & { loadAverageAtEnd: number[] };
   source: { commit: string | null; uncommittedServiceFiles: string[] };
   setup: Record<string, unknown>;
+  /** The spread capacity measured at the start (null when SOAK_PAYMENT_RATE set the rate). */
+  capacity: Capacity | null;
   mix: { shares: Record<KindName, number>; ratesPerSecond: Record<KindName, number>; unknownCardShare: number; disburseEverySeconds: number; disburseFirstSecond: number };
   /** Whole-phase figures per kind: the warm-up, the measured part, and answers that came after it (draining). */
   totals: { warmup: Record<string, KindFigures>; measured: Record<string, KindFigures>; tail: Record<string, KindFigures> };
@@ -42,10 +45,10 @@ export interface SoakResult {
 const KIND_ORDER: KindName[] = ['payment', 'doorCheck', 'paymentRead', 'topUp', 'refund', 'merchantList'];
 
 export function printReport(r: SoakResult): void {
-  const o = r.options as { seconds: number; paymentRate: number; warmupSeconds: number; sampleSeconds: number };
+  const o = r.options as { seconds: number; paymentRate: number; paymentRateSource: string; warmupSeconds: number; sampleSeconds: number };
   const m = r.machine;
   console.log('');
-  console.log(`Soak, ${r.startedAt}: ${o.seconds} s measured after ${o.warmupSeconds} s warm-up, ${o.paymentRate} payments/s offered (${sum(Object.values(r.mix.ratesPerSecond)).toFixed(1)} requests/s in all)`);
+  console.log(`Soak, ${r.startedAt}: ${o.seconds} s measured after ${o.warmupSeconds} s warm-up, ${o.paymentRate} payments/s offered, ${o.paymentRateSource} (${sum(Object.values(r.mix.ratesPerSecond)).toFixed(1)} requests/s in all)`);
   console.log(`${m.cpuModel} x${m.cpuCount}, ${m.totalMemGiB} GiB, Node ${m.nodeVersion}, PostgreSQL ${m.postgresVersion}; load average at start ${m.loadAverageAtStart.join(' ')}, at end ${m.loadAverageAtEnd.join(' ')}`);
   console.log(`commit ${r.source.commit ?? '?'}${r.source.uncommittedServiceFiles.length ? ` with uncommitted changes in ${r.source.uncommittedServiceFiles.join(', ')}` : ''}`);
 

@@ -20,10 +20,11 @@ import { buildFixture } from '../payments/fixture';
 import type { LatencySummary, LoadResult } from '../payments/load';
 import { repoRoot, resultsDir } from '../payments/paths';
 import { ServiceProcess, sleep, tail } from '../payments/service';
+import { measureCapacity, type Capacity } from './capacity';
 import { soakMoney, type SoakMoney } from './checks';
 import { mergeCells, PacedClient, type Cell } from './load';
 import { SoakMix } from './mix';
-import { MIX_SHARES, readSoakOptions, UNKNOWN_CARD_SHARE, type KindName, type SoakOptions } from './options';
+import { CAPACITY_CONNECTIONS, CAPACITY_SECONDS, MIX_SHARES, readSoakOptions, UNKNOWN_CARD_SHARE, type KindName, type SoakOptions } from './options';
 import { heapProbeSocket } from './probe-path';
 import { printReport, writeResult, type Disbursement, type SoakResult } from './report';
 import { heapAfterGc, Sampler, type HeapAfterGc, type Sample } from './sampler';
@@ -87,8 +88,23 @@ async function main(): Promise<void> {
     await db.raw('VACUUM ANALYZE');
     log(`operator key, ${setup.doorKeys} door keys, ${setup.doorChecks.length} door checks; program ${setup.programId} funded with ${setup.funded} (minAge ${setup.minAge})`);
 
+    const ownPostgres = async () => {
+      const { rows } = await db!.raw<{ rows: { pid: number }[] }>(`SELECT pid FROM pg_stat_activity WHERE datname = ? OR backend_type <> 'client backend'`, [name]);
+      return new Set(rows.map((r) => r.pid));
+    };
+    let capacity: Capacity | null = null;
+    if (options.paymentRate === null) {
+      log(`measuring the payment capacity: bench:payments' spread scenario, ${CAPACITY_CONNECTIONS} connections, ${CAPACITY_SECONDS} s`);
+      const merchantKeys = fixture.merchants.map((m) => m.key);
+      capacity = await measureCapacity(db, { baseUrl: s.baseUrl, pid: s.pid, uids: fixture.uids, merchantKeys, runTag, ownPostgres }, { seconds: CAPACITY_SECONDS, connections: CAPACITY_CONNECTIONS });
+      log(`  ${capacity.approvedPerSecond.toFixed(1)} approved/s (p99 ${capacity.p99Ms.toFixed(1)} ms), reconciled ${capacity.reconciliation.ok ? 'ok' : 'NO'}`);
+      await sleep(5000); // let the capacity run's backlog and WAL settle before the measured load
+    }
+    const paymentRate = options.paymentRate ?? Math.round(capacity!.approvedPerSecond / 2);
+    const paymentRateSource = capacity ? `half of ${capacity.approvedPerSecond.toFixed(1)}/s measured at the start` : 'SOAK_PAYMENT_RATE';
+
     const mix = new SoakMix({ uids: fixture.uids, cardIds: setup.cardIds, merchants: fixture.merchants, operatorKey: setup.operatorKey, doorChecks: setup.doorChecks, runTag });
-    const kinds = mix.kinds(options.paymentRate);
+    const kinds = mix.kinds(paymentRate);
     const rates = Object.fromEntries(kinds.map((k) => [k.name, Math.round(k.rate * 100) / 100])) as Record<KindName, number>;
     client = new PacedClient(s.baseUrl, kinds, { ...options });
     const sampler = new Sampler(s.baseUrl, s.pid, db, name);
@@ -98,10 +114,6 @@ async function main(): Promise<void> {
     const disbursements: Disbursement[] = [];
     const disbursing: Promise<void>[] = [];
     const disbursementWindows: { from: number; to: number }[] = [];
-    const ownPostgres = async () => {
-      const { rows } = await db!.raw<{ rows: { pid: number }[] }>(`SELECT pid FROM pg_stat_activity WHERE datname = ? OR backend_type <> 'client backend'`, [name]);
-      return new Set(rows.map((r) => r.pid));
-    };
 
     const c = client;
     const measured = () => c.measuredMs() / 1000;
@@ -164,7 +176,7 @@ async function main(): Promise<void> {
     events.sort((a, b) => a.t - b.t || a.order - b.order);
 
     const total = sum(Object.values(rates));
-    log(`load: ${options.warmupSeconds} s warm-up, then ${options.seconds} s measured; ${total.toFixed(1)} requests/s offered ${JSON.stringify(rates)}`);
+    log(`load: ${options.warmupSeconds} s warm-up, then ${options.seconds} s measured; ${paymentRate} payments/s (${paymentRateSource}), ${total.toFixed(1)} requests/s offered ${JSON.stringify(rates)}`);
     const wholeCpu = startCpuMeter(s.pid);
     client.start();
     await until(0);
@@ -209,7 +221,7 @@ async function main(): Promise<void> {
     try {
       money = await soakMoney(db, api, s.adminKey, {
         runTag,
-        payments: paymentsLoad(client, mix, options, cpu),
+        payments: paymentsLoad(client, mix, options, paymentRate, cpu),
         refunds: mix.refunds,
         topUps: mix.topUps,
         disbursementsAnswered: disbursements.filter((d) => d.ok).length,
@@ -261,7 +273,8 @@ async function main(): Promise<void> {
     const result: SoakResult = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      options: { ...options, serverUrl: redact(options.serverUrl) },
+      options: { ...options, serverUrl: redact(options.serverUrl), paymentRate, paymentRateSource },
+      capacity,
       machine: { ...machine0, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       source: sourceFacts(),
       setup: {
@@ -353,16 +366,16 @@ async function prepare(db: Knex, api: Api, adminKey: string, options: SoakOption
 }
 
 /** The payments as bench/payments' reconcile() wants them: what the client was told, and the keys it never heard back about. */
-function paymentsLoad(client: PacedClient, mix: SoakMix, options: SoakOptions, cpu: LoadResult['cpu']): LoadResult {
+function paymentsLoad(client: PacedClient, mix: SoakMix, options: SoakOptions, paymentRate: number, cpu: LoadResult['cpu']): LoadResult {
   const cells = [client.warmup, ...client.intervals, client.tail].map((m) => m.get('payment'));
   const all = mergeCells(cells);
   const seconds = options.warmupSeconds + options.seconds;
   return {
     id: 'pay',
-    title: `soak payments at ${options.paymentRate}/s`,
+    title: `soak payments at ${paymentRate}/s`,
     expectedStatus: 201,
     connections: options.sockets,
-    offeredRate: options.paymentRate,
+    offeredRate: paymentRate,
     seconds,
     sent: mix.payments.sent,
     answered: all.answered,

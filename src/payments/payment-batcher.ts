@@ -9,6 +9,14 @@ import { postPaymentBatch, type PaymentOutcome, type PaymentRequest } from './pa
 /** Concurrent batch transactions: enough to keep the database busy while one commits. */
 const MAX_IN_FLIGHT = 4;
 const MAX_BATCH = 400;
+/**
+ * While a batch runs, another starts only once this many requests are queued. A batch
+ * costs about as much CPU for its statements as for its payments, so at moderate load
+ * four batches of one or two payments each cost twice what one batch of eight does,
+ * and the waiting is shorter than the CPU that saves. Under heavy load the queue is
+ * long and all MAX_IN_FLIGHT run.
+ */
+const QUEUE_FOR_ANOTHER_BATCH = 16;
 
 interface Pending {
   request: PaymentRequest;
@@ -17,11 +25,11 @@ interface Pending {
 }
 
 /**
- * Shares database work between concurrent payments. Requests queue up; whenever
- * fewer than MAX_IN_FLIGHT batches are running, what is queued goes out as one
- * batch transaction. At low load a payment waits for no one (a batch of one); under
- * load, batches grow by themselves while earlier ones commit. Every payment is
- * committed before it is answered.
+ * Shares database work between concurrent payments. Requests queue up; when no batch
+ * is running, or fewer than MAX_IN_FLIGHT are and the queue is long, what is queued
+ * goes out as one batch transaction. At low load a payment waits for no one (a batch
+ * of one); under load, batches grow by themselves while earlier ones commit. Every
+ * payment is committed before it is answered.
  *
  * Batches running at the same time must not wait on each other's row locks, or they
  * commit one after another: each credits merchants on a hot-account shard of its
@@ -60,6 +68,8 @@ export class PaymentBatcher {
     setImmediate(() => {
       this.scheduled = false;
       while (this.freeShards.length > 0) {
+        const running = MAX_IN_FLIGHT - this.freeShards.length;
+        if (running > 0 && this.queue.length < QUEUE_FOR_ANOTHER_BATCH) return;
         const batch = this.takeBatch();
         if (batch.length === 0) return;
         const shard = this.freeShards.pop()!;
