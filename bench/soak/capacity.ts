@@ -1,6 +1,24 @@
 import type { Knex } from 'knex';
 import { reconcile, type Reconciliation } from '../payments/checks';
 import { runLoad } from '../payments/load';
+import { sleep } from '../payments/service';
+import { mergeCells, PacedClient } from './load';
+import type { SoakMix } from './mix';
+
+/** What the soak's rate is half of, and how it was measured. */
+export interface SoakCapacity {
+  /** bench:payments' spread figure on this service and data: payments alone, closed loop. */
+  spread: Capacity;
+  /** The whole mix offered beyond what the machine takes: payments answered per second with everything else running beside them. */
+  mix: MixCapacity;
+}
+
+export interface MixCapacity {
+  offeredPaymentsPerSecond: number;
+  paymentsPerSecond: number;
+  requestsPerSecond: number;
+  seconds: number;
+}
 
 export interface Capacity {
   /** Approved payments per second, closed loop, as bench:payments' spread scenario measures them. */
@@ -14,9 +32,9 @@ export interface Capacity {
 /**
  * The spread payment capacity of this machine, now, on the soak's own service and data:
  * bench:payments' spread scenario (a few seconds' warm-up, then as fast as answers come
- * back over `connections`). The soak offers half of it. Measured at the start of every
- * run, because a figure from another machine or another day is not this one's half:
- * the same code measured 3,564/s on one machine of this kind and 2,389/s on another.
+ * back over `connections`). Measured at the start of every run, because a figure from
+ * another machine or another day is not this one's: the same code measured 3,564/s on
+ * one machine of this kind and 2,389/s on another.
  */
 export async function measureCapacity(
   db: Knex,
@@ -33,5 +51,37 @@ export async function measureCapacity(
     seconds: opts.seconds,
     p99Ms: load.latencyMs.p99,
     reconciliation: await reconcile(db, target.runTag, load),
+  };
+}
+
+/**
+ * The payment capacity with the soak's whole mix beside the payments, on this machine,
+ * with this client: the mix offered at `overloadPaymentRate` (more than the machine
+ * takes) for a short while, and the payments answered per second counted. On two cores
+ * shared by the service, PostgreSQL and the client, the mix's top-ups, refunds, reads,
+ * lists and door checks and the open-loop client itself take about half of what payments
+ * alone would get, and small batches cost more per payment than the full ones of the
+ * spread scenario: half of the spread figure is the whole machine under this mix, so the
+ * soak offers half of this one. Uses the soak's own mix, so its payments, refunds and
+ * top-ups are reconciled with the rest of the run.
+ */
+export async function measureMixCapacity(
+  baseUrl: string,
+  mix: SoakMix,
+  overloadPaymentRate: number,
+  opts: { seconds: number; sockets: number; maxInFlight: number; timeoutMs: number },
+): Promise<MixCapacity> {
+  const warmupSeconds = 5;
+  const client = new PacedClient(baseUrl, mix.kinds(overloadPaymentRate), { ...opts, warmupSeconds, sampleSeconds: opts.seconds });
+  client.start();
+  await sleep((warmupSeconds + opts.seconds) * 1000);
+  await client.stop();
+  const cells = [...client.intervals[0].values()];
+  const payments = client.intervals[0].get('payment');
+  return {
+    offeredPaymentsPerSecond: overloadPaymentRate,
+    paymentsPerSecond: Math.round(((payments?.answered ?? 0) / opts.seconds) * 10) / 10,
+    requestsPerSecond: Math.round((mergeCells(cells).answered / opts.seconds) * 10) / 10,
+    seconds: opts.seconds,
   };
 }

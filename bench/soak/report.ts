@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { MachineFacts } from '../ledger/report';
 import { resultsDir } from '../payments/paths';
 import type { ServiceLogSummary } from '../payments/service';
-import type { Capacity } from './capacity';
+import type { SoakCapacity } from './capacity';
 import type { SoakMoney } from './checks';
 import type { KindName } from './options';
 import type { HeapAfterGc } from './sampler';
@@ -27,8 +27,8 @@ export interface SoakResult {
   machine: MachineFacts & { loadAverageAtEnd: number[] };
   source: { commit: string | null; uncommittedServiceFiles: string[] };
   setup: Record<string, unknown>;
-  /** The spread capacity measured at the start (null when SOAK_PAYMENT_RATE set the rate). */
-  capacity: Capacity | null;
+  /** The capacities measured at the start (null when SOAK_PAYMENT_RATE set the rate). */
+  capacity: SoakCapacity | null;
   mix: { shares: Record<KindName, number>; ratesPerSecond: Record<KindName, number>; unknownCardShare: number; disburseEverySeconds: number; disburseFirstSecond: number };
   /** Whole-phase figures per kind: the warm-up, the measured part, and answers that came after it (draining). */
   totals: { warmup: Record<string, KindFigures>; measured: Record<string, KindFigures>; tail: Record<string, KindFigures> };

@@ -20,7 +20,7 @@ import { buildFixture } from '../payments/fixture';
 import type { LatencySummary, LoadResult } from '../payments/load';
 import { repoRoot, resultsDir } from '../payments/paths';
 import { ServiceProcess, sleep, tail } from '../payments/service';
-import { measureCapacity, type Capacity } from './capacity';
+import { measureCapacity, measureMixCapacity, type SoakCapacity } from './capacity';
 import { soakMoney, type SoakMoney } from './checks';
 import { mergeCells, PacedClient, type Cell } from './load';
 import { SoakMix } from './mix';
@@ -92,18 +92,22 @@ async function main(): Promise<void> {
       const { rows } = await db!.raw<{ rows: { pid: number }[] }>(`SELECT pid FROM pg_stat_activity WHERE datname = ? OR backend_type <> 'client backend'`, [name]);
       return new Set(rows.map((r) => r.pid));
     };
-    let capacity: Capacity | null = null;
+    const mix = new SoakMix({ uids: fixture.uids, cardIds: setup.cardIds, merchants: fixture.merchants, operatorKey: setup.operatorKey, doorChecks: setup.doorChecks, runTag });
+    let capacity: SoakCapacity | null = null;
     if (options.paymentRate === null) {
       log(`measuring the payment capacity: bench:payments' spread scenario, ${CAPACITY_CONNECTIONS} connections, ${CAPACITY_SECONDS} s`);
       const merchantKeys = fixture.merchants.map((m) => m.key);
-      capacity = await measureCapacity(db, { baseUrl: s.baseUrl, pid: s.pid, uids: fixture.uids, merchantKeys, runTag, ownPostgres }, { seconds: CAPACITY_SECONDS, connections: CAPACITY_CONNECTIONS });
-      log(`  ${capacity.approvedPerSecond.toFixed(1)} approved/s (p99 ${capacity.p99Ms.toFixed(1)} ms), reconciled ${capacity.reconciliation.ok ? 'ok' : 'NO'}`);
-      await sleep(5000); // let the capacity run's backlog and WAL settle before the measured load
+      const spread = await measureCapacity(db, { baseUrl: s.baseUrl, pid: s.pid, uids: fixture.uids, merchantKeys, runTag, ownPostgres }, { seconds: CAPACITY_SECONDS, connections: CAPACITY_CONNECTIONS });
+      log(`  ${spread.approvedPerSecond.toFixed(1)} approved/s (p99 ${spread.p99Ms.toFixed(1)} ms), reconciled ${spread.reconciliation.ok ? 'ok' : 'NO'}`);
+      log(`measuring the payment capacity with the mix: the mix at ${Math.round(spread.approvedPerSecond)} payments/s for ${CAPACITY_SECONDS} s after 5 s`);
+      const withMix = await measureMixCapacity(s.baseUrl, mix, Math.round(spread.approvedPerSecond), { ...options, seconds: CAPACITY_SECONDS });
+      log(`  ${withMix.paymentsPerSecond.toFixed(1)} payments/s answered, ${withMix.requestsPerSecond.toFixed(1)} requests/s in all`);
+      capacity = { spread, mix: withMix };
+      await sleep(5000); // let the backlog and WAL settle before the measured load
     }
-    const paymentRate = options.paymentRate ?? Math.round(capacity!.approvedPerSecond / 2);
-    const paymentRateSource = capacity ? `half of ${capacity.approvedPerSecond.toFixed(1)}/s measured at the start` : 'SOAK_PAYMENT_RATE';
+    const paymentRate = options.paymentRate ?? Math.round(capacity!.mix.paymentsPerSecond / 2);
+    const paymentRateSource = capacity ? `half of the ${capacity.mix.paymentsPerSecond.toFixed(1)} payments/s measured with the mix at the start` : 'SOAK_PAYMENT_RATE';
 
-    const mix = new SoakMix({ uids: fixture.uids, cardIds: setup.cardIds, merchants: fixture.merchants, operatorKey: setup.operatorKey, doorChecks: setup.doorChecks, runTag });
     const kinds = mix.kinds(paymentRate);
     const rates = Object.fromEntries(kinds.map((k) => [k.name, Math.round(k.rate * 100) / 100])) as Record<KindName, number>;
     client = new PacedClient(s.baseUrl, kinds, { ...options });
