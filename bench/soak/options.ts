@@ -60,6 +60,8 @@ export interface SoakOptions {
   /** A disbursement every this many seconds of measured time, the first at disburseFirstSecond (0 = none). */
   disburseEverySeconds: number;
   disburseFirstSecond: number;
+  /** VACUUM (ANALYZE) of the tables updated in place this often (0 = never), standing in for autovacuum, which this machine's server has off. */
+  vacuumEverySeconds: number;
   /** Allowance per resident per disbursement, in yuan. */
   disburseAmount: string;
   /** Heap after a forced full GC is sampled this often (60 s, or a quarter of a short run). */
@@ -97,6 +99,7 @@ export function readSoakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptio
     sampleSeconds: positiveInt(env.SOAK_SAMPLE_SECONDS, 10, 'SOAK_SAMPLE_SECONDS'),
     disburseEverySeconds: nonNegativeInt(env.SOAK_DISBURSE_EVERY_SECONDS, 180, 'SOAK_DISBURSE_EVERY_SECONDS'),
     disburseFirstSecond: nonNegativeInt(env.SOAK_DISBURSE_FIRST_SECOND, 30, 'SOAK_DISBURSE_FIRST_SECOND'),
+    vacuumEverySeconds: nonNegativeInt(env.SOAK_VACUUM_EVERY_SECONDS, 60, 'SOAK_VACUUM_EVERY_SECONDS'),
     disburseAmount: '5.00',
     gcEverySeconds: Math.max(5, Math.min(60, Math.floor(seconds / 4))),
     maxInFlight: positiveInt(env.SOAK_MAX_IN_FLIGHT, 2048, 'SOAK_MAX_IN_FLIGHT'),

@@ -36,6 +36,8 @@ export interface SoakResult {
   minutes: MinuteRow[];
   heapAfterGc: HeapAfterGc[];
   disbursements: Disbursement[];
+  /** The stand-in for autovacuum: when each VACUUM (ANALYZE) started (measured seconds) and how long it took. */
+  vacuums: { at: number; ms: number }[];
   client: { maxInFlightSeen: number; maxBacklog: number; openAtStop: number; unansweredAfterDrain: number; samples: string[]; sampleFailures: string[] };
   money: SoakMoney | null;
   serviceLogs: ServiceLogSummary;
@@ -140,6 +142,7 @@ export function printReport(r: SoakResult): void {
   }
 
   if (r.disbursements.length) {
+    if (r.vacuums.length > 0) console.log(`\nVACUUM (ANALYZE) of the tables updated in place (for autovacuum): ${r.vacuums.map((v) => `${v.at} s ${v.ms} ms`).join(', ')}`);
     console.log('\nDisbursements:');
     table(
       ['at s', 'period', 'ms', 'recipients', 'total', 'result'],
