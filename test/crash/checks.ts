@@ -200,6 +200,13 @@ async function checkDatabase(ctx: CheckContext): Promise<void> {
   const fundings = byKind.get('program_funding') ?? [];
   if (fundings.length !== 1 || fundings[0].id !== fx.funding.id) bad(`program funding: wanted the one acknowledged transaction ${fx.funding.id}, found ${JSON.stringify(fundings.map((t) => t.id))}`);
 
+  // Every acknowledged top-up (a staff action) is in the audit trail: its answer is held until the row is written, and
+  // when a crash falls between the top-up's commit and that row, the retry's replay is what is recorded.
+  const audited = new Set(
+    (await query<{ id: string }>(ctx, `SELECT DISTINCT unnest(resource_ids) AS id FROM audit_events WHERE method = 'POST' AND route = '/v1/top-ups' AND status_code = 201`)).map((r) => r.id),
+  );
+  for (const t of book.topUps.values()) if (!audited.has(t.id)) bad(`acknowledged top-up ${t.id} (${t.key}) has no audit event`);
+
   // Each merchant's kept day totals equal its payments and refunds: no batch added its sums without its rows, or twice.
   for (const d of await query<{ merchant_id: string; day: string; kept: string | null; recomputed: string | null }>(ctx, TOTALS_DRIFT_SQL)) {
     bad(`merchant ${d.merchant_id} day ${d.day}: kept totals ${d.kept} differ from its records ${d.recomputed}`);
