@@ -12,6 +12,7 @@ import * as piiEncryption from '../../migrations/20261202000002_pii_encryption';
 import * as dbRoles from '../../migrations/20261202000003_db_roles';
 import * as cardsUidIndex from '../../migrations/20261202000004_cards_uid_index';
 import * as merchantDayTotals from '../../migrations/20261202000005_merchant_day_totals';
+import * as idempotencyFillfactor from '../../migrations/20261202000006_idempotency_fillfactor';
 
 /**
  * The migrations, listed rather than discovered on disk, so the same code runs from
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<string, { up(knex: Knex): Promise<void>; down(kn
   '20261202000003_db_roles': dbRoles,
   '20261202000004_cards_uid_index': cardsUidIndex,
   '20261202000005_merchant_day_totals': merchantDayTotals,
+  '20261202000006_idempotency_fillfactor': idempotencyFillfactor,
 };
 
 const source: Knex.MigrationSource<string> = {
