@@ -442,7 +442,7 @@ describe('GET /v1/audit/events', () => {
 });
 
 describe('when the event cannot be written', () => {
-  test('a change is answered anyway (it happened); a read of personal data is refused with 503', async () => {
+  test('a change without an Idempotency-Key is answered anyway (it happened); a read of personal data is refused with 503', async () => {
     const repo = t.app.get(AuditRepository);
     const spy = jest.spyOn(repo, 'insert').mockRejectedValue(new Error('disk full'));
     try {
@@ -459,5 +459,26 @@ describe('when the event cannot be written', () => {
     }
     const metrics = (await t.http.get('/metrics')).text;
     expect(metrics).toMatch(/^audit_write_failures_total 2$/m);
+  });
+
+  test('a change under an Idempotency-Key is answered 503; its retry gets the stored answer and is recorded', async () => {
+    const { card } = await holder(t);
+    const repo = t.app.get(AuditRepository);
+    const idem = randomUUID();
+    const spy = jest.spyOn(repo, 'insert').mockRejectedValueOnce(new Error('connection terminated'));
+    let first;
+    try {
+      first = await topUp(t.http, { cardId: card.id, amount: '7.00', method: 'cash' }, { key: operator.key, idem });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(first.status).toBe(503);
+    expect(first.body).toEqual({ statusCode: 503, code: 'service_unavailable', message: expect.stringContaining('Idempotency-Key') });
+    const retry = await topUp(t.http, { cardId: card.id, amount: '7.00', method: 'cash' }, { key: operator.key, idem });
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    // Made once, and on record through the replay.
+    expect(await t.knex('top_ups').where({ card_id: card.id, amount: '7.00' })).toHaveLength(1);
+    expect(await lastOf('POST /v1/top-ups', operator.id)).toMatchObject({ statusCode: 201, resourceIds: expect.arrayContaining([retry.body.id]), summary: { replayed: true } });
   });
 });

@@ -33,10 +33,13 @@ const MAX_PARSED = 64 * 1024;
  * calls only (desk speed; the terminals' hot paths are not staff actions and skip it
  * after a map lookup).
  *
- * If the row cannot be written: a change already made is answered anyway (it happened;
- * hiding it would make the caller retry it), with an error log line and the
- * `audit_write_failures_total` metric; a read of personal data is answered 503 instead,
- * so nothing is disclosed that is not on record.
+ * If the row cannot be written (the database went away between the action's commit and
+ * this insert, say): an error log line and the `audit_write_failures_total` metric, and
+ * - a read of personal data is answered 503, so nothing is disclosed that is not on record;
+ * - a change made under an Idempotency-Key is answered 503 as well: the caller retries with
+ *   the same key, gets the stored answer, and that replay is recorded (the crash campaign
+ *   checks that every acknowledged top-up is in the trail);
+ * - a change without one is answered anyway (it happened, and a retry could repeat it).
  *
  * The address is the socket's (`req.socket.remoteAddress`), never X-Forwarded-For,
  * which anyone can send: behind a reverse proxy it is the proxy's address, and the
@@ -89,9 +92,11 @@ export class AuditRecorder implements OnModuleInit {
       this.failures.inc();
       this.logger.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message, code: (err as { code?: unknown })?.code }, method: req.method, route }, 'audit event not written');
       // A refusal shows nothing, so only a read that would show personal data is withheld.
-      if (!isWrite(req.method) && reply.statusCode < 400) {
-        reply.code(503).removeHeader('content-length').header('content-type', 'application/json; charset=utf-8');
-        return JSON.stringify({ statusCode: 503, code: 'service_unavailable', message: 'the read could not be recorded in the audit log; try again' });
+      if (reply.statusCode < 400 && !isWrite(req.method)) return unavailable(reply, 'the read could not be recorded in the audit log; try again');
+      // A change made under an Idempotency-Key is withheld too: its retry replays the stored
+      // answer and is recorded then, so nothing a caller was told about is off the record.
+      if (reply.statusCode < 400 && req.headers['idempotency-key'] !== undefined) {
+        return unavailable(reply, 'the change was made but could not be recorded in the audit log; retry with the same Idempotency-Key for its answer');
       }
     }
     return payload;
@@ -135,6 +140,11 @@ export class AuditRecorder implements OnModuleInit {
       request_id: rawId === undefined || rawId === null ? null : String(rawId).slice(0, 100),
     };
   }
+}
+
+function unavailable(reply: FastifyReply, message: string): string {
+  reply.code(503).removeHeader('content-length').header('content-type', 'application/json; charset=utf-8');
+  return JSON.stringify({ statusCode: 503, code: 'service_unavailable', message });
 }
 
 /**
