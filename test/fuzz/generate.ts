@@ -744,8 +744,13 @@ function httpCase(index: number, r: Rng, e: Endpoint, w: World): HttpCase {
   }
   if (query.length > 0) path += '?' + query.map(([k, v]) => (v === '' && r.chance(0.3) ? k : `${k}=${v}`)).join('&');
 
-  // Auth: a key of an allowed role, or a broken one.
+  // Auth: a key of an allowed role, or a broken one. The roles are the endpoint's: under
+  // another method the path may be another route (GET /v1/doors for POST /v1/doors) that
+  // other roles, or no key, may call, so a key refusal is certain only under its own method.
   const allowed = keysFor(w, e);
+  const refuseKey = (why: string) => {
+    if (!otherMethod) refusals.push(why);
+  };
   const authRoll = r.next();
   if (e.isPublic) {
     if (authRoll < 0.5) headers['authorization'] = `Bearer ${w.keys[r.pick(allowed.length ? allowed : (['admin'] as Role[]))]}`;
@@ -757,15 +762,15 @@ function httpCase(index: number, r: Rng, e: Endpoint, w: World): HttpCase {
     const wrong = (Object.keys(w.keys) as Role[]).filter((k) => !allowed.includes(k));
     if (kind === 0) {
       notes.push('no authorization');
-      refusals.push('no key');
+      refuseKey('no key');
     } else if (kind === 1) {
       headers['authorization'] = `Bearer ${w.revokedKey}`;
       notes.push('revoked key');
-      refusals.push('a revoked key');
+      refuseKey('a revoked key');
     } else if (kind === 2 && wrong.length > 0) {
       headers['authorization'] = `Bearer ${w.keys[r.pick(wrong)]}`;
       notes.push('key of a role not allowed');
-      refusals.push('a key of a role not allowed');
+      refuseKey('a key of a role not allowed');
     } else if (kind === 3) {
       headers['authorization'] = [`Bearer ${w.keys[r.pick(allowed)]}`, `Bearer ${w.revokedKey}`];
       notes.push('two authorization headers');
@@ -773,7 +778,7 @@ function httpCase(index: number, r: Rng, e: Endpoint, w: World): HttpCase {
       const [make, certain] = r.pick(V.AUTH_BAD);
       headers['authorization'] = make(w.keys[r.pick(allowed)]);
       notes.push(`bad authorization ${String(headers['authorization']).slice(0, 40)}`);
-      if (certain) refusals.push('a malformed or unknown key');
+      if (certain) refuseKey('a malformed or unknown key');
     }
   }
 
