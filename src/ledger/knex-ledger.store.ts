@@ -9,6 +9,8 @@ import { pgArray } from '../db/pg-array';
 /** Shards per hot account: enough that concurrent batches rarely pick the same row. */
 export const HOT_SHARDS = 16;
 
+export const randomShard = () => Math.floor(Math.random() * HOT_SHARDS);
+
 /** A transfer id inserted by a concurrent transaction: retrying the whole transaction replays it. */
 export class ConcurrentTransferConflict extends Error {
   readonly code = '40001';
@@ -38,7 +40,7 @@ export class KnexLedgerStore implements LedgerStore {
     private readonly trx: Knex,
     shard?: number,
   ) {
-    this.shard = shard === undefined ? Math.floor(Math.random() * HOT_SHARDS) : shard % HOT_SHARDS;
+    this.shard = shard === undefined ? randomShard() : shard % HOT_SHARDS;
   }
 
   async insertAccounts(accounts: Account[]): Promise<void> {

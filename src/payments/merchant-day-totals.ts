@@ -1,14 +1,9 @@
-import { HOT_SHARDS } from '../ledger/knex-ledger.store';
-
 /**
  * SQL pieces for `merchant_day_totals` (migration 20261202000005): a merchant's running
  * sums per Shanghai day, on shards like the hot balances. A payment batch adds its
  * payments to its own shard in the statement that writes them; a refund adds to a random
  * shard of its payment's day.
  */
-
-/** The Shanghai calendar day of a timestamptz, whatever the server's time zone. */
-export const shanghaiDay = (timestamptz: string) => `(${timestamptz} AT TIME ZONE 'Asia/Shanghai')::date`;
 
 export const INSERT_TOTALS = `INSERT INTO merchant_day_totals AS t (merchant_id, day, shard, approved_count, approved_amount, declined_count, refunded_amount)`;
 
@@ -17,5 +12,3 @@ export const ADD_TO_TOTALS = `ON CONFLICT (merchant_id, day, shard) DO UPDATE SE
   approved_amount = t.approved_amount + EXCLUDED.approved_amount,
   declined_count = t.declined_count + EXCLUDED.declined_count,
   refunded_amount = t.refunded_amount + EXCLUDED.refunded_amount`;
-
-export const randomTotalsShard = () => Math.floor(Math.random() * HOT_SHARDS);

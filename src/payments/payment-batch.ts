@@ -6,12 +6,13 @@ import { formatMoney } from '../../ledger/money';
 import type { Transfer } from '../../ledger/types';
 import type { Principal } from '../auth/principal';
 import type { IdempotentRequest } from '../common/idempotency';
+import { shanghaiDay } from '../common/shanghai-day';
 import { pgArray } from '../db/pg-array';
 import { cashWalletId, merchantAccountId } from '../ledger/accounts';
 import { type AccountRow, KnexLedgerStore } from '../ledger/knex-ledger.store';
 import { fundingView, planFunding, type FundingLine } from './funding';
 import { type DiscountProgram, FundingSources, type Lot } from './funding-sources';
-import { ADD_TO_TOTALS, INSERT_TOTALS, shanghaiDay } from './merchant-day-totals';
+import { ADD_TO_TOTALS, INSERT_TOTALS } from './merchant-day-totals';
 import { toStoredFunding, type DeclineCode } from './payment.view';
 
 export interface PaymentRequest {

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { Idempotency, type Outcome } from '../common/idempotency';
 import { InjectKnex } from '../db/database.module';
 import { inTransaction } from '../db/transaction';
-import { HOT_SHARDS } from '../ledger/knex-ledger.store';
+import { HOT_SHARDS, randomShard } from '../ledger/knex-ledger.store';
 import { postPaymentBatch, type PaymentOutcome, type PaymentRequest } from './payment-batch';
 
 /** Concurrent batch transactions: enough to keep the database busy while one commits. */
@@ -50,7 +50,7 @@ export class PaymentBatcher {
     @InjectKnex() private readonly knex: Knex,
     private readonly idempotency: Idempotency,
   ) {
-    const offset = Math.floor(Math.random() * HOT_SHARDS);
+    const offset = randomShard();
     this.freeShards = Array.from({ length: MAX_IN_FLIGHT }, (_, i) => (offset + i) % HOT_SHARDS);
   }
 

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import type { Knex } from 'knex';
 import { formatMoney } from '../../ledger/money';
-import { ADD_TO_TOTALS, INSERT_TOTALS, randomTotalsShard, shanghaiDay } from './merchant-day-totals';
+import { shanghaiDay } from '../common/shanghai-day';
+import { randomShard } from '../ledger/knex-ledger.store';
+import { ADD_TO_TOTALS, INSERT_TOTALS } from './merchant-day-totals';
 import type { PaymentRow, StoredFundingLine } from './payment.view';
 
 const COLUMNS = ['id', 'merchant_id', 'uid', 'card_id', 'resident_id', 'amount', 'status', 'decline_code', 'description', 'funding', 'created_at'];
@@ -59,7 +61,7 @@ export class PaymentsRepository {
          ${ADD_TO_TOTALS}
        )
        SELECT created_at FROM r`,
-      [r.id, r.payment.id, r.amount, JSON.stringify(r.funding), r.transactionId, r.apiKeyId, r.payment.merchant_id, r.payment.created_at.toISOString(), randomTotalsShard(), r.amount],
+      [r.id, r.payment.id, r.amount, JSON.stringify(r.funding), r.transactionId, r.apiKeyId, r.payment.merchant_id, r.payment.created_at.toISOString(), randomShard(), r.amount],
     );
     return rows[0].created_at;
   }

@@ -1,9 +1,11 @@
+import { shanghaiDay } from '../common/shanghai-day';
+
 /**
  * Who a program is for: age on the day in Asia/Shanghai (a resident is 60 from the
  * first moment of their 60th birthday, Shanghai time) and every listed tag present.
  * As SQL over `residents r`, with the program's columns bound.
  */
-export const SHANGHAI_TODAY = `(now() AT TIME ZONE 'Asia/Shanghai')::date`;
+export const SHANGHAI_TODAY = shanghaiDay('now()');
 
 export function eligibleResidentsSql(alias = 'r'): string {
   const age = `date_part('year', age(${SHANGHAI_TODAY}, ${alias}.birth_date))`;
